@@ -1,0 +1,77 @@
+"""morch: a small, readable, plugin-extensible deep-learning framework on numpy.
+
+Use it as PyTorch: ``import morch as torch``.
+"""
+
+from morch import dtypes as _dtypes
+from morch.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from morch.tensor import Size, Tensor, device
+from morch import functional as _functional
+from morch.creation import *  # noqa: F403
+from morch.creation import __all__ as _creation_all
+from morch.dtypes import (  # noqa: A004 - PyTorch's names shadow builtins here, as in torch
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from morch.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from morch import autograd, backends, cuda, ops  # noqa: E402
+from morch import nn, optim, utils  # noqa: E402
+import morch.utils.data  # noqa: E402
+
+__version__ = "0.1.0"
+
+_FUNCTIONAL = [n for n in dir(_functional) if not n.startswith("_") and callable(getattr(_functional, n))
+               and getattr(getattr(_functional, n), "__module__", None) == "morch.functional"]  # fmt: skip
+globals().update({n: getattr(_functional, n) for n in _FUNCTIONAL})
+
+
+def is_tensor(obj) -> "builtins.bool":  # noqa: F821
+    """True if ``obj`` is a morch Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> "builtins.bool":  # noqa: F821
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> "builtins.int":  # noqa: F821
+    return input.numel()
+
+
+__all__ = (
+    ["Tensor", "Size", "device", "dtype", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+     "inference_mode", "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
+     "get_default_dtype", "set_default_dtype", "is_tensor", "is_floating_point", "numel", "autograd",
+     "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "half", "float",
+     "double", "short", "int", "long"]
+    + list(_creation_all)
+    + _FUNCTIONAL
+)  # fmt: skip
+
+
+def __getattr__(name: str):
+    # ops registered by plugins appear as morch.<name>; plugins load on the first unknown name
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from morch import plugins
+
+    fn = plugins.op_function(name)
+    if fn is None:
+        raise AttributeError(f"module 'morch' has no attribute {name!r}")
+    return fn

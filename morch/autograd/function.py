@@ -1,0 +1,124 @@
+"""Function: the base of every op, core or plugin. One instance is one node of the graph."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from morch.autograd import grad_mode
+from morch.tensor import Tensor, _wrap
+
+# Front ends hook in here (None when unused, so the hot path pays one comparison):
+#   _symbolic(cls, inputs, params) builds a static-graph node when an input has no data yet;
+#   _on_apply(fn, inputs, out) sees every op that runs, e.g. to write the tape view's Wengert list.
+_symbolic = None
+_on_apply = None
+
+
+class Function:
+    """Base class of ops.
+
+    Subclasses define::
+
+        def forward(self, *arrays, **params) -> np.ndarray   # numpy in, numpy out
+        def backward(self, grad: Tensor) -> Tensor | tuple   # one gradient (or None) per input
+
+    ``forward`` may keep on ``self`` what backward needs (shapes, masks; ``self.out = result`` to
+    use the output through ``self.output()``). ``backward`` receives and returns Tensors and should
+    compute with morch ops, so gradients of gradients work; ``self.inputs`` are the input tensors.
+    The engine reduces a broadcast gradient to its input's shape and checks count and shapes.
+    Set ``differentiable = False`` if backward is written with raw numpy: double backward through
+    it then raises a clear error instead of silently returning zeros.
+    """
+
+    __slots__ = ("inputs", "needs_input_grad", "_versions", "_hooks", "__dict__", "__weakref__")
+
+    differentiable = True
+    symbol: str | None = None  # infix symbol for printing (``+``), else the op's name is used
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def backward(self, grad):
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    def output(self) -> Tensor:
+        """The op's output as a graph-connected tensor (forward must have set ``self.out``)."""
+        return _wrap(self.out, self)
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes feeding this one, as PyTorch's ``grad_fn.next_functions`` (leaves give None)."""
+        return tuple((t.grad_fn, 0) for t in self.inputs or ())
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params) -> Tensor:
+        """Run the op on tensors: forward on their arrays, and record a node if grad is needed."""
+        fn = _new(cls)
+        arrays = []
+        needs = False
+        for t in inputs:
+            a = t._data
+            if a is None:
+                return _symbolic(cls, inputs, params)
+            arrays.append(a)
+            needs = needs or t._requires_grad
+        try:
+            out = fn.forward(*arrays, **params)
+        except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as e:
+            raise _op_error(cls, e, arrays) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if needs and grad_mode._enabled and out.dtype.kind == "f":  # only float results carry gradients
+            fn.inputs = inputs
+            fn.needs_input_grad = tuple(t._requires_grad for t in inputs)
+            fn._versions = tuple(t._version for t in inputs)
+            fn._hooks = None
+            result = _wrap(out, fn)
+        else:
+            result = _wrap(out)
+        if _on_apply is not None:
+            result = _on_apply(fn, inputs, params, result)
+        return result
+
+
+_new = object.__new__
+
+
+class OpError(Exception):
+    """Marker: an error already worded by morch, which ``apply`` passes through unchanged."""
+
+
+class OpValueError(ValueError, OpError):
+    pass
+
+
+class OpTypeError(TypeError, OpError):
+    pass
+
+
+class OpIndexError(IndexError, OpError):
+    pass
+
+
+_KINDS = {ValueError: OpValueError, TypeError: OpTypeError, IndexError: OpIndexError}
+
+
+def op_error(kind: type, message: str) -> Exception:
+    """An error of type ``kind`` (ValueError, TypeError or IndexError) that ``apply`` will not re-word."""
+    return _KINDS[kind](message)
+
+
+def _op_error(cls, e: Exception, arrays) -> Exception:
+    if isinstance(e, OpError):
+        return e
+    kind = IndexError if isinstance(e, np.exceptions.AxisError) else type(e)
+    if kind not in _KINDS:
+        kind = ValueError
+    shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in arrays)
+    return op_error(kind, f"{cls.__name__}: {e} (inputs: {shapes})")

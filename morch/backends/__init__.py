@@ -1,0 +1,6 @@
+"""Stand-ins for ``torch.backends``: no accelerator backends are available in morch."""
+
+from types import SimpleNamespace
+
+mps = SimpleNamespace(is_available=lambda: False, is_built=lambda: False)
+cudnn = SimpleNamespace(deterministic=False, benchmark=False, enabled=False, is_available=lambda: False)

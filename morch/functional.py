@@ -1,0 +1,938 @@
+"""The lowercase tensor functions (``morch.add``, ``morch.sum`` ...). Tensor methods and operators
+call these; each turns its arguments into tensors of the right dtype and applies one op class,
+or composes a few. Shape-dependent work happens inside op forwards, so the same calls also build
+static graphs, where shapes are only known at run time."""
+
+from __future__ import annotations
+
+import builtins
+import math
+import numbers
+from collections import namedtuple
+
+import numpy as np
+
+from morch import dtypes
+from morch.ops import elementwise as E
+from morch.ops import index as I
+from morch.ops import matmul as M
+from morch.ops import nn as N
+from morch.ops import reduce as R
+from morch.ops import shape as S
+from morch.tensor import Tensor, _wrap
+
+_bool, _int, _float = builtins.bool, builtins.int, builtins.float
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+# ------------------------------------------------------------------ argument conversion and promotion
+def _np_dtype(t: Tensor) -> np.dtype:
+    a = t._data
+    return a.dtype if a is not None else t.sym_dtype
+
+
+def _is_0d(t: Tensor) -> _bool:
+    a = t._data
+    return a.ndim == 0 if a is not None else t.sym_ndim == 0
+
+
+def _tensor(x, dtype: np.dtype | None = None) -> Tensor:
+    """Any array-like as a Tensor (Python data gets PyTorch's default dtypes)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return _wrap(x if dtype is None else x.astype(dtype, copy=False))
+    if isinstance(x, (_bool, _int, _float, np.generic)):
+        return _wrap(np.asarray(x, dtype=dtype or _scalar_dtype(x)))
+    from morch.creation import tensor
+
+    return tensor(x, dtype=dtype and dtypes.from_numpy(dtype))
+
+
+def _scalar_dtype(x) -> np.dtype:
+    if isinstance(x, np.generic):
+        return x.dtype
+    if isinstance(x, _bool):
+        return np.dtype(np.bool_)
+    if isinstance(x, _int):
+        return np.dtype(np.int64)
+    if isinstance(x, _float):
+        return dtypes.default_float()
+    raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
+
+
+def _cast(t: Tensor, nd: np.dtype) -> Tensor:
+    return t if _np_dtype(t) == nd else E.Cast.apply(t, dtype=nd)
+
+
+def _pair(a, b) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors of the dtype PyTorch's promotion rules give."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            da, db = _np_dtype(a), _np_dtype(b)
+            if da == db:
+                return a, b
+            nd = dtypes.promote_types(da, _is_0d(a), db, _is_0d(b))
+            return _cast(a, nd), _cast(b, nd)
+        if isinstance(b, np.ndarray):
+            return _pair(a, _wrap(b))
+        nd = dtypes.promote_scalar(_np_dtype(a), b)
+        return _cast(a, nd), _wrap(np.asarray(b, dtype=nd))
+    if isinstance(b, Tensor):
+        if isinstance(a, np.ndarray):
+            return _pair(_wrap(a), b)
+        nd = dtypes.promote_scalar(_np_dtype(b), a)
+        return _wrap(np.asarray(a, dtype=nd)), _cast(b, nd)
+    return _pair(_tensor(a), b)
+
+
+def _float_tensor(x) -> Tensor:
+    """Inputs of ops with float results (exp, sqrt ...): integers become the default float dtype."""
+    t = _tensor(x)
+    return t if _np_dtype(t).kind == "f" else _cast(t, dtypes.default_float())
+
+
+def to_dtype(t: Tensor, dtype) -> Tensor:
+    """A copy of ``t`` in ``dtype`` (``t`` itself when it already has that dtype)."""
+    return _cast(t, dtypes.to_numpy(dtype))
+
+
+def as_tensor_like(x, like: Tensor) -> Tensor:
+    return _tensor(x) if isinstance(x, Tensor) else _tensor(x, _np_dtype(like))
+
+
+def _unary(cls):
+    def f(input):  # noqa: A002 - PyTorch's argument name
+        return cls.apply(_float_tensor(input))
+
+    f.__name__ = f.__qualname__ = cls.__name__.lower()
+    f.__doc__ = f"Elementwise {f.__name__} (integer inputs are computed in the default float dtype)."
+    return f
+
+
+# ------------------------------------------------------------------ arithmetic
+def add(input, other, *, alpha=1) -> Tensor:
+    """input + alpha * other, broadcasting as numpy does."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return E.Add.apply(*_pair(input, other))
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    """input - alpha * other."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b = _pair(input, other)
+    if _np_dtype(a) == np.bool_:
+        raise TypeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use `^` or logical_xor")
+    return E.Sub.apply(a, b)
+
+
+subtract = sub
+
+
+def mul(input, other) -> Tensor:
+    """input * other."""
+    return E.Mul.apply(*_pair(input, other))
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """True division (integers give floats); ``rounding_mode`` 'trunc' or 'floor' rounds the result."""
+    a, b = _pair(input, other)
+    if rounding_mode is None:
+        if _np_dtype(a).kind != "f":
+            a, b = _cast(a, dtypes.default_float()), _cast(b, dtypes.default_float())
+        return E.Div.apply(a, b)
+    if rounding_mode == "floor":
+        return E.FloorDivide.apply(a, b) if _np_dtype(a).kind != "f" else E.Div.apply(a, b).floor()
+    if rounding_mode == "trunc":
+        q = E.Div.apply(_cast(a, np.dtype(np.float64)), _cast(b, np.dtype(np.float64))).trunc()
+        return _cast(q, _np_dtype(a))
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other) -> Tensor:
+    """Division rounded down."""
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other) -> Tensor:
+    """Modulo with the sign of the divisor (Python's %)."""
+    return E.Remainder.apply(*_pair(input, other))
+
+
+def fmod(input, other) -> Tensor:
+    """Modulo with the sign of the dividend (C's fmod)."""
+    return E.Fmod.apply(*_pair(input, other))
+
+
+def neg(input) -> Tensor:
+    """-input."""
+    return E.Neg.apply(_tensor(input))
+
+
+negative = neg
+
+
+def pow(input, exponent) -> Tensor:  # noqa: A001
+    """input ** exponent; either side may be a Python number."""
+    if isinstance(input, Tensor) and isinstance(exponent, (_int, _float)) and not isinstance(exponent, _bool):
+        if _np_dtype(input).kind != "f" and (isinstance(exponent, _float) or exponent < 0):
+            if isinstance(exponent, _int):
+                raise ValueError("Integers to negative integer powers are not allowed.")
+            input = _cast(input, dtypes.default_float())
+        return E.PowScalar.apply(input, exponent=exponent)
+    if isinstance(input, (_int, _float)) and isinstance(exponent, Tensor):
+        e = exponent if _np_dtype(exponent).kind == "f" or isinstance(input, _int) else _float_tensor(exponent)
+        return E.RPowScalar.apply(e, base=input)
+    return E.Pow.apply(*_pair(input, exponent))
+
+
+exp = _unary(E.Exp)
+log = _unary(E.Log)
+log1p = _unary(E.Log1p)
+expm1 = _unary(E.Expm1)
+sqrt = _unary(E.Sqrt)
+sin = _unary(E.Sin)
+cos = _unary(E.Cos)
+tan = _unary(E.Tan)
+tanh = _unary(E.Tanh)
+sigmoid = _unary(E.Sigmoid)
+erf = _unary(E.Erf)
+
+
+def exp2(input) -> Tensor:
+    """2 ** input."""
+    return pow(2.0, _float_tensor(input))
+
+
+def log2(input) -> Tensor:
+    """Base-2 logarithm."""
+    return log(input) / math.log(2)
+
+
+def log10(input) -> Tensor:
+    """Base-10 logarithm."""
+    return log(input) / math.log(10)
+
+
+def rsqrt(input) -> Tensor:
+    """1 / sqrt(input)."""
+    return 1 / sqrt(input)
+
+
+def reciprocal(input) -> Tensor:
+    """1 / input."""
+    return div(1.0, _float_tensor(input))
+
+
+def square(input) -> Tensor:
+    """input * input."""
+    return pow(input, 2)
+
+
+def abs(input) -> Tensor:  # noqa: A001
+    """|input|."""
+    return E.Abs.apply(_tensor(input))
+
+
+absolute = abs
+
+
+def relu(input) -> Tensor:
+    """max(input, 0)."""
+    return E.Relu.apply(_tensor(input))
+
+
+def sign(input) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (zero gradient)."""
+    return E.Sign.apply(_tensor(input))
+
+
+def floor(input) -> Tensor:
+    """Round down (zero gradient)."""
+    return E.Floor.apply(_tensor(input))
+
+
+def ceil(input) -> Tensor:
+    """Round up (zero gradient)."""
+    return E.Ceil.apply(_tensor(input))
+
+
+def round(input, *, decimals: _int = 0) -> Tensor:  # noqa: A001
+    """Round half to even, as PyTorch (zero gradient)."""
+    if decimals:
+        scale = 10.0**decimals
+        return E.Round.apply(_tensor(input) * scale) / scale
+    return E.Round.apply(_tensor(input))
+
+
+def trunc(input) -> Tensor:
+    """Round towards zero (zero gradient)."""
+    return E.Trunc.apply(_tensor(input))
+
+
+def frac(input) -> Tensor:
+    """input - trunc(input)."""
+    t = _tensor(input)
+    return t - trunc(t)
+
+
+def maximum(input, other) -> Tensor:
+    """Elementwise max of two tensors (ties share the gradient)."""
+    return E.Maximum.apply(*_pair(input, other))
+
+
+def minimum(input, other) -> Tensor:
+    """Elementwise min of two tensors (ties share the gradient)."""
+    return E.Minimum.apply(*_pair(input, other))
+
+
+def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; bounds may be numbers or tensors."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    t = _tensor(input)
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is not None:
+            t = maximum(t, min)
+        if max is not None:
+            t = minimum(t, max)
+        return t
+    if (isinstance(min, _float) or isinstance(max, _float)) and _np_dtype(t).kind != "f":
+        t = _cast(t, dtypes.default_float())
+    return E.Clamp.apply(t, min=min, max=max)
+
+
+clip = clamp
+
+
+def where(condition, input=None, other=None) -> Tensor:
+    """Pick from input where condition is true, else from other; ``where(cond)`` is ``nonzero(as_tuple=True)``."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    c = _tensor(condition)
+    if _np_dtype(c) != np.bool_:
+        c = _cast(c, np.dtype(np.bool_))
+    a, b = _pair(input, other)
+    return E.Where.apply(c, a, b)
+
+
+# ------------------------------------------------------------------ comparisons and logic (no gradients)
+def _compare(cls):
+    def f(input, other) -> Tensor:
+        return cls.apply(*_pair(input, other))
+
+    f.__name__ = f.__qualname__ = cls.__name__.lower()
+    f.__doc__ = f"Elementwise {cls.symbol or f.__name__}, as a bool tensor."
+    return f
+
+
+eq, ne, lt, le, gt, ge = (_compare(c) for c in (E.Eq, E.Ne, E.Lt, E.Le, E.Gt, E.Ge))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+logical_and, logical_or, logical_xor = (_compare(c) for c in (E.LogicalAnd, E.LogicalOr, E.LogicalXor))
+
+
+def _check_bitwise(t: Tensor) -> Tensor:
+    if _np_dtype(t).kind == "f":
+        raise TypeError(f"bitwise operations need bool or integer tensors, got {dtypes.from_numpy(_np_dtype(t))}")
+    return t
+
+
+def bitwise_and(input, other) -> Tensor:
+    """Elementwise & of bool or integer tensors."""
+    return E.BitwiseAnd.apply(*map(_check_bitwise, _pair(input, other)))
+
+
+def bitwise_or(input, other) -> Tensor:
+    """Elementwise | of bool or integer tensors."""
+    return E.BitwiseOr.apply(*map(_check_bitwise, _pair(input, other)))
+
+
+def bitwise_xor(input, other) -> Tensor:
+    """Elementwise ^ of bool or integer tensors."""
+    return E.BitwiseXor.apply(*map(_check_bitwise, _pair(input, other)))
+
+
+def bitwise_not(input) -> Tensor:
+    """~input for bool or integer tensors."""
+    return E.BitwiseNot.apply(_check_bitwise(_tensor(input)))
+
+
+def logical_not(input) -> Tensor:
+    """Elementwise not, as a bool tensor."""
+    return E.LogicalNot.apply(_tensor(input))
+
+
+def isnan(input) -> Tensor:
+    """Where input is NaN."""
+    return E.Isnan.apply(_tensor(input))
+
+
+def isinf(input) -> Tensor:
+    """Where input is +-inf."""
+    return E.Isinf.apply(_tensor(input))
+
+
+def isfinite(input) -> Tensor:
+    """Where input is neither inf nor NaN."""
+    return E.Isfinite.apply(_tensor(input))
+
+
+def equal(input, other) -> _bool:
+    """True if both tensors have the same shape and elements."""
+    a, b = _tensor(input), _tensor(other)
+    return a._data.shape == b._data.shape and _bool(np.array_equal(a._data, b._data))
+
+
+def isclose(input, other, rtol: _float = 1e-5, atol: _float = 1e-8, equal_nan: _bool = False) -> Tensor:
+    """Where |input - other| <= atol + rtol * |other|."""
+    a, b = _pair(input, other)
+    return _wrap(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol: _float = 1e-5, atol: _float = 1e-8, equal_nan: _bool = False) -> _bool:
+    """True if every element is close (see isclose)."""
+    return _bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+# ------------------------------------------------------------------ reductions
+def sum(input, dim=None, keepdim: _bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    """Sum over ``dim`` (an int, a tuple, or None for all); bool and integer sums are int64."""
+    t = _tensor(input)
+    return R.Sum.apply(t, dim=dim, keepdim=keepdim, dtype=None if dtype is None else dtypes.to_numpy(dtype))
+
+
+def mean(input, dim=None, keepdim: _bool = False, *, dtype=None) -> Tensor:
+    """Mean over ``dim``; the input must be floating point (or give ``dtype``)."""
+    t = _tensor(input)
+    if dtype is not None:
+        t = to_dtype(t, dtype)
+    return R.Mean.apply(t, dim=dim, keepdim=keepdim)
+
+
+def _minmax(input, dim, keepdim, other, amax_cls, arg_cls, binary):
+    t = _tensor(input)
+    if isinstance(dim, Tensor):
+        return binary(t, dim)
+    if other is not None:
+        return binary(t, other)
+    if dim is None:
+        return amax_cls.apply(t)
+    idx = arg_cls.apply(t, dim=dim, keepdim=True)
+    values = gather(t, dim, idx)
+    if not keepdim:
+        values, idx = squeeze(values, dim), squeeze(idx, dim)
+    return values_indices(values, idx)
+
+
+def max(input, dim=None, keepdim: _bool = False, *, other=None):  # noqa: A001
+    """Without ``dim``: the largest element. With ``dim``: (values, indices). With a tensor: ``maximum``."""
+    return _minmax(input, dim, keepdim, other, R.Amax, R.Argmax, maximum)
+
+
+def min(input, dim=None, keepdim: _bool = False, *, other=None):  # noqa: A001
+    """Without ``dim``: the smallest element. With ``dim``: (values, indices). With a tensor: ``minimum``."""
+    return _minmax(input, dim, keepdim, other, R.Amin, R.Argmin, minimum)
+
+
+def amax(input, dim=(), keepdim: _bool = False) -> Tensor:
+    """Max over ``dim`` (all dims by default); ties share the gradient."""
+    return R.Amax.apply(_tensor(input), dim=dim, keepdim=keepdim)
+
+
+def amin(input, dim=(), keepdim: _bool = False) -> Tensor:
+    """Min over ``dim`` (all dims by default); ties share the gradient."""
+    return R.Amin.apply(_tensor(input), dim=dim, keepdim=keepdim)
+
+
+def argmax(input, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
+    """Index of the largest element (of the flattened input when ``dim`` is None)."""
+    return R.Argmax.apply(_tensor(input), dim=dim, keepdim=keepdim)
+
+
+def argmin(input, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
+    """Index of the smallest element (of the flattened input when ``dim`` is None)."""
+    return R.Argmin.apply(_tensor(input), dim=dim, keepdim=keepdim)
+
+
+def _correction(unbiased, correction) -> _int:
+    if correction is not None:
+        return correction
+    if isinstance(unbiased, _bool):
+        return 1 if unbiased else 0
+    return 1
+
+
+def var(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=None) -> Tensor:
+    """Variance over ``dim``; ``correction=1`` (the default, Bessel's) divides by n - 1."""
+    if not isinstance(unbiased, _bool) and unbiased is not None and dim is None:
+        dim, unbiased = unbiased, True  # var(x, 1) passes dim positionally
+    return R.Var.apply(_float_tensor(input), dim=dim, correction=_correction(unbiased, correction), keepdim=keepdim)
+
+
+def std(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=None) -> Tensor:
+    """Standard deviation over ``dim`` (sqrt of ``var``)."""
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=None):
+    """(var, mean) over ``dim``."""
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=None):
+    """(std, mean) over ``dim``."""
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def logsumexp(input, dim, keepdim: _bool = False) -> Tensor:
+    """log(sum(exp(input))) over ``dim``, computed without overflow."""
+    return R.LogSumExp.apply(_float_tensor(input), dim=dim, keepdim=keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim: _bool = False) -> Tensor:
+    """The p-norm over ``dim`` ('fro' and 2: Euclidean; 1; inf; any positive p)."""
+    t = _float_tensor(input)
+    if p in ("fro", 2):
+        return sqrt(sum(t * t, dim, keepdim))
+    if p == 1:
+        return sum(abs(t), dim, keepdim)
+    if p in (math.inf, "inf"):
+        return amax(abs(t), () if dim is None else dim, keepdim)
+    if p in (-math.inf, "-inf"):
+        return amin(abs(t), () if dim is None else dim, keepdim)
+    if p == 0:
+        return sum(ne(t, 0), dim, keepdim).type(t.dtype)
+    return pow(sum(pow(abs(t), p), dim, keepdim), 1.0 / p)
+
+
+def cumsum(input, dim: _int, *, dtype=None) -> Tensor:
+    """Running sum along ``dim``."""
+    t = _tensor(input)
+    if dtype is not None:
+        t = to_dtype(t, dtype)
+    return R.Cumsum.apply(t, dim=dim)
+
+
+def all(input, dim=None, keepdim: _bool = False) -> Tensor:  # noqa: A001
+    """True where every element (over ``dim``) is nonzero."""
+    return R.All.apply(_tensor(input), dim=dim, keepdim=keepdim)
+
+
+def any(input, dim=None, keepdim: _bool = False) -> Tensor:  # noqa: A001
+    """True where some element (over ``dim``) is nonzero."""
+    return R.Any.apply(_tensor(input), dim=dim, keepdim=keepdim)
+
+
+def count_nonzero(input, dim=None) -> Tensor:
+    """Number of nonzero elements over ``dim``."""
+    return sum(ne(input, 0), dim)
+
+
+# ------------------------------------------------------------------ shapes
+def _shape_arg(shape) -> tuple:
+    if isinstance(shape, (_int, np.integer)):
+        return (_int(shape),)
+    return tuple(_int(s) for s in shape)
+
+
+def reshape(input, shape) -> Tensor:
+    """Same data in a new shape (one dimension may be -1)."""
+    return S.Reshape.apply(_tensor(input), shape=_shape_arg(shape))
+
+
+view = reshape
+
+
+def view_as(input, other: Tensor) -> Tensor:
+    """Reshape to ``other``'s shape."""
+    return reshape(input, other.shape)
+
+
+reshape_as = view_as
+
+
+def flatten(input, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    return S.Flatten.apply(_tensor(input), start_dim=start_dim, end_dim=end_dim)
+
+
+def unflatten(input, dim: _int, sizes) -> Tensor:
+    """Split dimension ``dim`` into ``sizes``."""
+    t = _tensor(input)
+    shape = list(t.shape)
+    d = dim % len(shape)
+    return reshape(t, shape[:d] + list(sizes) + shape[d + 1 :])
+
+
+def squeeze(input, dim=None) -> Tensor:
+    """Drop dimensions of size 1 (only ``dim`` when given)."""
+    return S.Squeeze.apply(_tensor(input), dim=dim)
+
+
+def unsqueeze(input, dim: _int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim``."""
+    return S.Unsqueeze.apply(_tensor(input), dim=dim)
+
+
+def transpose(input, dim0: _int, dim1: _int) -> Tensor:
+    """Swap two dimensions."""
+    return S.Transpose.apply(_tensor(input), dim0=dim0, dim1=dim1)
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input) -> Tensor:
+    """Transpose a tensor of at most 2 dimensions."""
+    x = _tensor(input)
+    if x._data is not None and x._data.ndim > 2:
+        raise ValueError(f"t() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
+    return transpose(x, 0, -1)
+
+
+def permute(input, dims) -> Tensor:
+    """Reorder dimensions."""
+    return S.Permute.apply(_tensor(input), dims=_shape_arg(dims))
+
+
+def expand(input, sizes) -> Tensor:
+    """Broadcast to ``sizes`` without copying (-1 keeps a size)."""
+    return S.Expand.apply(_tensor(input), shape=_shape_arg(sizes))
+
+
+def expand_as(input, other: Tensor) -> Tensor:
+    """Broadcast to ``other``'s shape."""
+    return expand(input, other.shape)
+
+
+broadcast_to = expand
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """Broadcast all tensors to one shape."""
+    shape = np.broadcast_shapes(*(_tensor(t).shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def contiguous(input) -> Tensor:
+    """The tensor itself (morch tensors need no contiguity)."""
+    return _tensor(input)
+
+
+def clone(input) -> Tensor:
+    """A copy with its own memory (gradient flows through)."""
+    return E.Clone.apply(_tensor(input))
+
+
+def repeat(input, repeats) -> Tensor:
+    """Tile the tensor ``repeats`` times along each dimension (``Tensor.repeat``)."""
+    return S.Repeat.apply(_tensor(input), repeats=_shape_arg(repeats))
+
+
+def tile(input, dims) -> Tensor:
+    """As ``repeat``, padding ``dims`` with ones on the left."""
+    t = _tensor(input)
+    dims = _shape_arg(dims)
+    return repeat(t, (1,) * (t.ndim - len(dims)) + dims)
+
+
+def flip(input, dims) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    return S.Flip.apply(_tensor(input), dims=_shape_arg(dims))
+
+
+def roll(input, shifts, dims=None) -> Tensor:
+    """Rotate elements along ``dims`` (the flattened tensor when None)."""
+    t = _tensor(input)
+    if dims is None:
+        return reshape(roll(flatten(t), shifts, 0), t.shape)
+    return S.Roll.apply(t, shifts=_shape_arg(shifts), dims=_shape_arg(dims))
+
+
+def _along(dim: _int, item) -> tuple:
+    """An index that applies ``item`` to dimension ``dim`` only, without knowing the rank."""
+    if dim >= 0:
+        return (slice(None),) * dim + (item,)
+    return (Ellipsis, item) + (slice(None),) * (-dim - 1)
+
+
+def narrow(input, dim: _int, start: _int, length: _int) -> Tensor:
+    """The slice start:start+length of dimension ``dim`` (a negative start counts from the end)."""
+    t = _tensor(input)
+    if start < 0:
+        start += t.shape[dim]
+    return index(t, _along(dim, slice(start, start + length)))
+
+
+def select(input, dim: _int, index_: _int) -> Tensor:
+    """The slice at ``index_`` of dimension ``dim``, which is removed."""
+    return index(input, _along(dim, index_))
+
+
+def cat(tensors, dim: _int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    ts = [_tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError("cat(): expected a non-empty list of Tensors")
+    nd = _np_dtype(ts[0])
+    for t in ts[1:]:
+        nd = dtypes.promote_types(nd, False, _np_dtype(t), False)
+    return S.Cat.apply(*(_cast(t, nd) for t in ts), dim=dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: _int = 0) -> Tensor:
+    """Join tensors of one shape along a new dimension."""
+    ts = [_tensor(t) for t in tensors]
+    shapes = {t._data.shape for t in ts if t._data is not None}
+    if len(shapes) > 1:
+        raise ValueError(f"stack expects each tensor to be equal size, but got shapes {sorted(shapes)}")
+    return cat([unsqueeze(t, dim) for t in ts], dim)
+
+
+def hstack(tensors) -> Tensor:
+    """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
+    ts = [_tensor(t) for t in tensors]
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Concatenate along dim 0, promoting 1-D tensors to rows."""
+    return cat([_tensor(t).reshape(1, -1) if _tensor(t).ndim == 1 else _tensor(t) for t in tensors], 0)
+
+
+def split(tensor, split_size_or_sections, dim: _int = 0) -> tuple:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    t = _tensor(tensor)
+    n = t.shape[dim]
+    if isinstance(split_size_or_sections, (_int, np.integer)):
+        size = _int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split expects split_size be positive, got {size}")
+        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] or [0]
+    else:
+        sizes = [_int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise ValueError(f"split_with_sizes expects split_sizes to sum exactly to {n} (dim {dim}), got {sizes}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(t, dim, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks: _int, dim: _int = 0) -> tuple:
+    """Split into ``chunks`` pieces of (nearly) equal size."""
+    t = _tensor(input)
+    if chunks <= 0:
+        raise ValueError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = t.shape[dim]
+    return split(t, builtins.max(1, -(-n // chunks)), dim)
+
+
+def unbind(input, dim: _int = 0) -> tuple:
+    """All slices along ``dim``, with that dimension removed."""
+    t = _tensor(input)
+    return tuple(select(t, dim, i) for i in range(t.shape[dim]))
+
+
+# ------------------------------------------------------------------ indexing
+def _index_part(k, tensors: list):
+    if isinstance(k, Tensor):
+        if _np_dtype(k).kind not in "iub":
+            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {k.dtype}")
+        tensors.append(k)
+        return I.Slot(len(tensors) - 1)
+    if isinstance(k, (list, np.ndarray)) or (isinstance(k, tuple) and not k):
+        arr = np.asarray([] if isinstance(k, tuple) else k)
+        if arr.dtype.kind not in "iub":
+            if arr.size == 0:
+                arr = arr.astype(np.int64)
+            else:
+                raise IndexError(f"only integers, slices, None, Ellipsis, and integer or boolean arrays are valid indices, got {arr.dtype}")  # fmt: skip
+        return arr
+    if k is None or k is Ellipsis or isinstance(k, (slice, _int, np.integer)):
+        return k
+    raise IndexError(f"only integers, slices, None, Ellipsis, and integer or boolean tensors are valid indices (got {type(k).__name__})")  # fmt: skip
+
+
+def _key(key) -> tuple[tuple, list]:
+    if not isinstance(key, tuple):
+        key = (key,)
+    tensors: list = []
+    template = tuple(_index_part(k, tensors) for k in key)
+    return template, tensors
+
+
+def index(input, key) -> Tensor:
+    """``input[key]`` with PyTorch's (numpy's) indexing rules; tensors in ``key`` index too."""
+    template, tensors = _key(key)
+    return I.Index.apply(_tensor(input), *tensors, key=template)
+
+
+def index_put(input, key, value, accumulate: _bool = False) -> Tensor:
+    """A copy of input with ``value`` written (or added) at ``key``."""
+    t = _tensor(input)
+    template, tensors = _key(key)
+    return I.IndexPut.apply(t, as_tensor_like(value, t).type(t.dtype), *tensors, key=template, accumulate=accumulate)
+
+
+def unwrap_index(key):
+    """The key with tensors replaced by their arrays, for direct numpy indexing."""
+    template, tensors = _key(key)
+    return I.fill_key(template, [t._data for t in tensors])
+
+
+def index_select(input, dim: _int, index_) -> Tensor:
+    """The entries of ``index_`` (a 1-D integer tensor) along ``dim``."""
+    return index(input, _along(dim, _tensor(index_)))
+
+
+def gather(input, dim: _int, index_) -> Tensor:
+    """out[i][j] = input[i][index[i][j]] for dim=1 (and likewise for other dims)."""
+    return I.Gather.apply(_tensor(input), _tensor(index_), dim=dim)
+
+
+def scatter_add(input, dim: _int, index_, src) -> Tensor:
+    """A copy of input with ``src`` added at ``index_`` along ``dim``."""
+    t = _tensor(input)
+    return I.ScatterAdd.apply(t, _tensor(index_), as_tensor_like(src, t), dim=dim)
+
+
+def masked_fill(input, mask, value) -> Tensor:
+    """input with ``value`` where mask is true."""
+    t = _tensor(input)
+    v = value if isinstance(value, Tensor) else _wrap(np.asarray(value, dtype=_np_dtype(t)))
+    return where(mask, _cast(v, _np_dtype(t)), t)
+
+
+def masked_select(input, mask) -> Tensor:
+    """The elements where mask is true, as a 1-D tensor."""
+    t = _tensor(input)
+    m = _tensor(mask)
+    if m.shape != t.shape:
+        t, m = broadcast_tensors(t, m)
+    return index(t, m)
+
+
+def nonzero(input, *, as_tuple: _bool = False):
+    """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D tensors."""
+    a = _tensor(input)._data
+    idx = np.nonzero(a)
+    if as_tuple:
+        return tuple(_wrap(i.astype(np.int64)) for i in idx)
+    return _wrap(np.stack(idx, axis=1).astype(np.int64) if a.ndim else np.zeros((int(a != 0), 0), np.int64))
+
+
+def argsort(input, dim: _int = -1, descending: _bool = False, stable: _bool = False) -> Tensor:
+    """Indices that sort ``input`` along ``dim``."""
+    a = _tensor(input)._data
+    idx = np.argsort(-a if descending and a.dtype.kind != "b" else a, axis=dim, kind="stable")
+    if descending and a.dtype.kind == "b":
+        idx = np.argsort(~a, axis=dim, kind="stable")
+    return _wrap(idx.astype(np.int64))
+
+
+def sort(input, dim: _int = -1, descending: _bool = False, stable: _bool = False):
+    """(values, indices) of ``input`` sorted along ``dim``; values carry gradients."""
+    t = _tensor(input)
+    idx = argsort(t, dim, descending, stable)
+    return values_indices(gather(t, dim, idx), idx)
+
+
+def topk(input, k: _int, dim: _int = -1, largest: _bool = True, sorted: _bool = True):  # noqa: A002
+    """(values, indices) of the k largest (or smallest) entries along ``dim``."""
+    t = _tensor(input)
+    if k > t.shape[dim]:
+        raise ValueError(f"topk: k ({k}) is larger than dimension {dim} of size {t.shape[dim]}")
+    idx = narrow(argsort(t, dim, descending=largest, stable=True), dim, 0, k)
+    return values_indices(gather(t, dim, idx), idx)
+
+
+def diff(input, n: _int = 1, dim: _int = -1) -> Tensor:
+    """Differences of neighbours along ``dim``, ``n`` times."""
+    t = _tensor(input)
+    for _ in range(n):
+        size = t.shape[dim]
+        t = narrow(t, dim, 1, size - 1) - narrow(t, dim, 0, size - 1)
+    return t
+
+
+# ------------------------------------------------------------------ products
+def matmul(input, other) -> Tensor:
+    """Matrix product with PyTorch's rules for 1-D operands and broadcast batch dimensions."""
+    a, b = _pair(input, other)
+    return M.MatMul.apply(a, b)
+
+
+def _check_ndim(name: str, t: Tensor, nd: _int, which: str) -> None:
+    if t._data is not None and t._data.ndim != nd:
+        raise ValueError(f"{name}: {which} must be a {nd}D tensor, got {t._data.ndim}D (shape {list(t.shape)})")
+
+
+def mm(input, mat2) -> Tensor:
+    """Product of two matrices."""
+    a, b = _pair(input, mat2)
+    _check_ndim("mm", a, 2, "self")
+    _check_ndim("mm", b, 2, "mat2")
+    return M.MatMul.apply(a, b)
+
+
+def bmm(input, mat2) -> Tensor:
+    """Batched product of (b, n, m) and (b, m, p) tensors."""
+    a, b = _pair(input, mat2)
+    _check_ndim("bmm", a, 3, "batch1")
+    _check_ndim("bmm", b, 3, "batch2")
+    return M.MatMul.apply(a, b)
+
+
+def dot(input, other) -> Tensor:
+    """Inner product of two 1-D tensors."""
+    a, b = _pair(input, other)
+    _check_ndim("dot", a, 1, "1st argument")
+    _check_ndim("dot", b, 1, "2nd argument")
+    return M.MatMul.apply(a, b)
+
+
+def mv(input, vec) -> Tensor:
+    """Matrix-vector product."""
+    a, b = _pair(input, vec)
+    _check_ndim("mv", a, 2, "matrix")
+    _check_ndim("mv", b, 1, "vector")
+    return M.MatMul.apply(a, b)
+
+
+def outer(input, vec2) -> Tensor:
+    """Outer product of two 1-D tensors."""
+    return mul(unsqueeze(input, 1), vec2)
+
+
+def linear(input, weight, bias=None) -> Tensor:
+    """input @ weight.T + bias, as one op."""
+    x, w = _pair(input, weight)
+    if bias is None:
+        return N.Linear.apply(x, w)
+    return N.Linear.apply(x, w, _cast(_tensor(bias), _np_dtype(w)))
+
+
+def softmax(input, dim: _int, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``."""
+    t = _float_tensor(input) if dtype is None else to_dtype(input, dtype)
+    return N.Softmax.apply(t, dim=dim)
+
+
+def log_softmax(input, dim: _int, dtype=None) -> Tensor:
+    """log(softmax(x)) along ``dim``, computed stably."""
+    t = _float_tensor(input) if dtype is None else to_dtype(input, dtype)
+    return N.LogSoftmax.apply(t, dim=dim)

@@ -1,0 +1,8 @@
+"""Core op classes by family, all registered in the one op registry."""
+
+from morch.ops import elementwise, index, matmul, nn, reduce, shape
+from morch.ops.registry import register
+
+for _family in (elementwise, reduce, shape, index, matmul, nn):
+    for _cls in _family.OPS:
+        register(_cls)

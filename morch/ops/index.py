@@ -1,0 +1,137 @@
+"""Indexing ops: getitem with a scatter-add backward, index_put, gather/scatter_add, constant pad.
+
+Tensors inside an index (``x[idx]``, ``x[mask]``) are op inputs, not parameters, so that
+static graphs can feed them; ``key`` is the index with ``Slot(i)`` where input ``i+1`` goes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from morch.autograd.function import Function
+from morch.ops.util import norm_dim
+from morch.tensor import _wrap
+
+
+class Slot(int):
+    """Marks where the i-th index tensor goes in an index template."""
+
+    def __repr__(self) -> str:
+        return f"Slot({int(self)})"
+
+
+def fill_key(key: tuple, arrays) -> tuple:
+    return tuple(arrays[k] if type(k) is Slot else k for k in key)
+
+
+def is_advanced(key: tuple) -> bool:
+    return any(type(k) is Slot or isinstance(k, np.ndarray) for k in key)
+
+
+def _unique_positions(key: tuple, arrays) -> bool:
+    """True if the index cannot select one element twice (basic index, or one boolean mask)."""
+    adv = [arrays[k] if type(k) is Slot else k for k in key if type(k) is Slot or isinstance(k, np.ndarray)]
+    return not adv or (len(adv) == 1 and adv[0].dtype == np.bool_)
+
+
+class Index(Function):
+    def forward(self, a, *key_arrays, key):
+        self.in_shape, self.key = a.shape, key
+        return a[fill_key(key, key_arrays)]
+
+    def backward(self, g):
+        rest = self.inputs[1:]
+        return (IndexGrad.apply(g, *rest, key=self.key, shape=self.in_shape),) + (None,) * len(rest)
+
+
+class IndexGrad(Function):
+    """Zeros of ``shape`` with ``g`` added at ``key`` (the backward of Index)."""
+
+    def forward(self, g, *key_arrays, key, shape):
+        self.key = key
+        out = np.zeros(shape, dtype=g.dtype)
+        k = fill_key(key, key_arrays)
+        if _unique_positions(key, key_arrays):
+            out[k] = g
+        else:
+            np.add.at(out, k, g)
+        return out
+
+    def backward(self, gg):
+        rest = self.inputs[1:]
+        return (Index.apply(gg, *rest, key=self.key),) + (None,) * len(rest)
+
+
+class IndexPut(Function):
+    """A copy of ``a`` with ``v`` written (or added, with accumulate) at ``key``."""
+
+    def forward(self, a, v, *key_arrays, key, accumulate=False):
+        self.key, self.accumulate = key, accumulate
+        out = a.copy()
+        k = fill_key(key, key_arrays)
+        if accumulate:
+            np.add.at(out, k, np.broadcast_to(v, out[k].shape))
+        else:
+            out[k] = v
+        return out
+
+    def backward(self, g):
+        rest = self.inputs[2:]
+        ga = gv = None
+        if self.needs_input_grad[0]:
+            ga = g if self.accumulate else IndexPut.apply(g, _wrap(np.zeros((), g._data.dtype)), *rest, key=self.key)
+        if self.needs_input_grad[1]:
+            gv = Index.apply(g, *rest, key=self.key)
+        return (ga, gv) + (None,) * len(rest)
+
+
+def along_dim(idx: np.ndarray, dim: int) -> tuple:
+    """The full index that picks ``idx`` along ``dim`` and keeps every other position (gather's)."""
+    grids = list(np.ogrid[tuple(slice(0, s) for s in idx.shape)])
+    grids[dim] = idx
+    return tuple(grids)
+
+
+class Gather(Function):
+    def forward(self, a, idx, dim):
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"gather(): index must be an integer tensor, got {idx.dtype}")
+        if idx.ndim != a.ndim:
+            raise ValueError(f"gather(): index has {idx.ndim} dimensions but input has {a.ndim}")
+        self.dim, self.in_shape = norm_dim(dim, a.ndim, "gather"), a.shape
+        return a[along_dim(idx, self.dim)]
+
+    def backward(self, g):
+        zeros = _wrap(np.zeros(self.in_shape, dtype=g._data.dtype))
+        return ScatterAdd.apply(zeros, self.inputs[1], g, dim=self.dim), None
+
+
+class ScatterAdd(Function):
+    """``a.scatter_add(dim, idx, src)``: a copy of a with src added at idx along dim."""
+
+    def forward(self, a, idx, src, dim):
+        self.dim = dim = norm_dim(dim, a.ndim, "scatter_add")
+        out = a.copy()
+        np.add.at(out, along_dim(idx, dim), src[tuple(slice(0, s) for s in idx.shape)])
+        return out
+
+    def backward(self, g):
+        gsrc = None
+        if self.needs_input_grad[2]:
+            gsrc = Gather.apply(g, self.inputs[1], dim=self.dim)
+            src_shape = self.inputs[2]._data.shape
+            if gsrc._data.shape != src_shape:  # src may be larger than index: the rest gets no gradient
+                gsrc = IndexGrad.apply(gsrc, key=tuple(slice(0, s) for s in gsrc._data.shape), shape=src_shape)
+        return g, None, gsrc
+
+
+class ConstantPad(Function):
+    def forward(self, a, widths, value=0.0):
+        self.slices = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
+        return np.pad(a, widths, mode="constant", constant_values=value)
+
+    def backward(self, g):
+        return g[self.slices]
+
+
+OPS = [Index, IndexGrad, IndexPut, Gather, ScatterAdd, ConstantPad]

@@ -1,0 +1,155 @@
+"""Reductions over dimensions (``dim`` is None for all, or a tuple of normalised axes)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from morch.autograd.function import Function
+from morch.ops.util import norm_dim, norm_dims
+
+
+def _keep_shape(shape: tuple, dim) -> tuple:
+    """The shape the reduction has with keepdim=True."""
+    if dim is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in dim else s for i, s in enumerate(shape))
+
+
+class _Reduce(Function):
+    def _setup(self, a, dim, keepdim):
+        """Normalise ``dim`` (None, int or tuple; negative allowed) and remember what backward needs."""
+        self.in_shape, self.keepdim = a.shape, keepdim
+        self.dim = norm_dims(dim, a.ndim, type(self).__name__.lower())
+        return self.dim
+
+    def _expand(self, g):
+        """Bring a gradient of the reduced shape back to the input's shape."""
+        if not self.keepdim:
+            g = g.reshape(_keep_shape(self.in_shape, self.dim))
+        return g.expand(self.in_shape)
+
+
+class Sum(_Reduce):
+    def forward(self, a, dim=None, keepdim=False, dtype=None):
+        dim = self._setup(a, dim, keepdim)
+        if dtype is None and (a.dtype.kind in "bu" or (a.dtype.kind == "i" and a.dtype.itemsize < 8)):
+            dtype = np.int64  # PyTorch sums bool and small integers as int64
+        return np.sum(a, axis=dim, keepdims=keepdim, dtype=dtype)
+
+    def backward(self, g):
+        return self._expand(g)
+
+
+class Mean(_Reduce):
+    def forward(self, a, dim=None, keepdim=False):
+        dim = self._setup(a, dim, keepdim)
+        if a.dtype.kind != "f":
+            raise TypeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {a.dtype}")
+        self.count = a.size if dim is None else int(np.prod([a.shape[d] for d in dim]))
+        return np.mean(a, axis=dim, keepdims=keepdim)
+
+    def backward(self, g):
+        return self._expand(g / self.count)
+
+
+class Amax(_Reduce):
+    """Max over dims; ties share the gradient equally (as ``torch.amax``)."""
+
+    np_fn = staticmethod(np.max)
+
+    def forward(self, a, dim=None, keepdim=False):
+        dim = self._setup(a, dim, keepdim)
+        if a.size == 0:
+            raise ValueError(f"{type(self).__name__.lower()}(): cannot reduce an empty tensor of shape {a.shape}")
+        self.out = type(self).np_fn(a, axis=dim, keepdims=keepdim)
+        return self.out
+
+    def backward(self, g):
+        (a,) = self.inputs
+        out = self.output().reshape(_keep_shape(self.in_shape, self.dim)).detach()
+        mask = (a.detach() == out).type(g.dtype)
+        share = mask / mask.sum(dim=self.dim, keepdim=True)
+        return self._expand(g) * share
+
+
+class Amin(Amax):
+    np_fn = staticmethod(np.min)
+
+
+class _IndexReduce(Function):
+    np_fn = None
+
+    def forward(self, a, dim=None, keepdim=False):
+        if dim is None:
+            out = type(self).np_fn(a.reshape(-1))
+            return np.asarray(out).reshape((1,) * a.ndim if keepdim else ())
+        if a.ndim == 0:
+            return np.asarray(type(self).np_fn(a.reshape(-1)))
+        if isinstance(dim, int):
+            dim = norm_dim(dim, a.ndim, type(self).__name__.lower())
+        else:
+            dim = norm_dims(dim, a.ndim, type(self).__name__.lower())
+        return type(self).np_fn(a, axis=dim, keepdims=keepdim)
+
+    def backward(self, g):
+        return (None,)
+
+
+class Argmax(_IndexReduce):
+    np_fn = staticmethod(np.argmax)
+
+
+class Argmin(_IndexReduce):
+    np_fn = staticmethod(np.argmin)
+
+
+class LogSumExp(_Reduce):
+    op_name = "logsumexp"
+
+    def forward(self, a, dim=None, keepdim=False):
+        dim = self._setup(a, dim, keepdim)
+        m = np.max(a, axis=dim, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # rows of -inf give -inf, not nan
+        with np.errstate(divide="ignore"):
+            out = np.log(np.sum(np.exp(a - m), axis=dim, keepdims=True)) + m
+        self.out = out if keepdim else np.squeeze(out, axis=dim)
+        return self.out
+
+    def backward(self, g):
+        (a,) = self.inputs
+        k = _keep_shape(self.in_shape, self.dim)
+        return self._expand(g) * (a - self.output().reshape(k)).exp()
+
+
+class Cumsum(Function):
+    def forward(self, a, dim):
+        self.dim = dim = norm_dim(dim, a.ndim, "cumsum")
+        return np.cumsum(a, axis=dim)
+
+    def backward(self, g):
+        return g.flip((self.dim,)).cumsum(self.dim).flip((self.dim,))
+
+
+class All(_IndexReduce):
+    np_fn = staticmethod(np.all)
+
+
+class Any(_IndexReduce):
+    np_fn = staticmethod(np.any)
+
+
+class Var(_Reduce):
+    def forward(self, a, dim=None, correction=1, keepdim=False):
+        dim = self._setup(a, dim, keepdim)
+        n = a.size if dim is None else int(np.prod([a.shape[d] for d in dim]))
+        self.denom = max(n - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.var(a, axis=dim, ddof=correction, keepdims=keepdim)
+
+    def backward(self, g):
+        (a,) = self.inputs
+        centered = a - a.mean(dim=self.dim, keepdim=True)
+        return self._expand(g) * centered * (2.0 / self.denom if self.denom else float("nan"))
+
+
+OPS = [Var, Sum, Mean, Amax, Amin, Argmax, Argmin, LogSumExp, Cumsum, All, Any]

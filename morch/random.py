@@ -1,0 +1,62 @@
+"""Random number generation: one default generator, reseeded by ``manual_seed``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Generator:
+    """A source of random numbers (wraps a numpy ``Generator``); pass it as ``generator=``."""
+
+    def __init__(self, device: str = "cpu"):
+        self._seed = int(np.random.SeedSequence().entropy % 2**63)
+        self._rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Reseed; the same seed gives the same numbers on every run."""
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseed from OS entropy and return the new seed."""
+        return self.manual_seed(int(np.random.SeedSequence().entropy % 2**63))._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        return self._rng.bit_generator.state
+
+    def set_state(self, state: dict) -> Generator:
+        self._rng.bit_generator.state = state
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator (``torch.manual_seed``)."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    """Seed the default generator from OS entropy."""
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> dict:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: dict) -> None:
+    default_generator.set_state(state)
+
+
+def _gen(generator: Generator | None) -> np.random.Generator:
+    return (generator or default_generator)._rng

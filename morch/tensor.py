@@ -1,0 +1,700 @@
+"""Tensor: an n-d array with autograd metadata. It has no math of its own: every method calls
+one function of ``morch.functional`` (bound at the bottom of this file)."""
+
+from __future__ import annotations
+
+import copy as _copy
+import numbers
+import operator
+
+import numpy as np
+
+from morch import dtypes
+from morch.autograd import grad_mode
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple of ints that prints like ``morch.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"morch.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class device:
+    """A device. morch computes on the CPU only; ``'cpu'`` is accepted so device-agnostic code runs."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str | device = "cpu", index: int | None = None):  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        kind = str(type).split(":")[0]
+        if kind != "cpu":
+            raise RuntimeError(f"morch runs on the CPU only; device {type!r} is not available")
+        self.type, self.index = "cpu", index
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    def __eq__(self, other) -> bool:
+        try:
+            return device(other).type == self.type
+        except (RuntimeError, TypeError):
+            return False
+
+    def __hash__(self) -> int:
+        return hash("cpu")
+
+
+_CPU = device("cpu")
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode autograd.
+
+    ``morch.Tensor(data)`` makes a float32 tensor from data (as ``torch.Tensor``), and
+    ``morch.Tensor(2, 3)`` an uninitialised one of that size; prefer ``morch.tensor``.
+    """
+
+    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "_version", "_hooks", "__weakref__")
+    # numpy defers to Tensor for mixed operators (arr + t, arr @ t)
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False):
+        if device is not None:
+            globals()["device"](device)
+        nd = dtypes.to_numpy(dtype) if dtype is not None else dtypes.default_float()
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            data = args[0]
+            arr = data._data if isinstance(data, Tensor) else np.asarray(data)
+            arr = arr.astype(nd, copy=False)
+        else:
+            arr = np.empty(_size_arg(args), dtype=nd)
+        _init(self, arr, None, False)
+        if requires_grad:
+            self.requires_grad = True
+
+    # ---------------------------------------------------------------- attributes
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's memory, detached from the graph (changes to it are not tracked)."""
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = arr
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = bool(value)
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value and self._data is not None and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
+        self._requires_grad = value
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of dimension ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_dim(dim, self._data.ndim, "size")]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy(self._data.dtype)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    @property
+    def device(self) -> device:
+        return _CPU
+
+    is_cuda = False
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*range(self._data.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:
+        return self.transpose(-2, -1)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.grad_fn is not None and any(getattr(h, "_retains", False) for h in self.grad_fn._hooks or ())
+
+    # ---------------------------------------------------------------- conversions
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.item()
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The data as a numpy array sharing memory with this tensor."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._data
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is ambiguous")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return format(repr(self), spec)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return _repr(self)
+
+    def __reduce_ex__(self, protocol):
+        if self.grad_fn is not None:
+            raise RuntimeError("only leaf tensors (not the result of an op) can be pickled; detach() first")
+        return (_rebuild, (self._data, self._requires_grad, type(self)))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol")
+        new = type(self).__new__(type(self))
+        _init(new, _copy.deepcopy(self._data, memo), None, self._requires_grad)
+        if self.grad is not None:
+            new.grad = _copy.deepcopy(self.grad, memo)
+        memo[id(self)] = new
+        return new
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """Cast to a dtype (``t.to(morch.float64)``, ``t.to(other)``); devices other than the CPU are refused."""
+        dtype = kwargs.pop("dtype", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        if "device" in kwargs:
+            device(kwargs.pop("device"))
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, device)):
+                device(a)
+            elif a is not None:
+                dtype = a
+        out = self if dtype is None else self.type(dtype)
+        return out.clone() if copy and out is self else out
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("morch runs on the CPU only; CUDA is not available")
+
+    def type(self, dtype=None):
+        """Without arguments, the type name (``'morch.FloatTensor'``); with a dtype, a cast copy."""
+        if dtype is None:
+            return "morch." + _TYPE_NAMES.get(self._data.dtype.name, "Tensor")
+        from morch import functional
+
+        return functional.to_dtype(self, dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.type(other.dtype)
+
+    def float(self) -> Tensor:
+        return self.type(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.type(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.type(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.type(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.type(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.type(dtypes.bool)
+
+    # ---------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None):
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        Args:
+            gradient: d(loss)/d(self); may be omitted for a one-element tensor.
+            retain_graph: keep the graph for another backward (defaults to ``create_graph``).
+            create_graph: record the backward pass so higher derivatives can be taken.
+            inputs: accumulate only into these leaves.
+        """
+        from morch.autograd import engine
+
+        engine.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing memory with this one, cut from the graph."""
+        return _wrap(self._data)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self.retains_grad:
+            return
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def hook(g):
+            t = ref()
+            if t is not None:
+                t.grad = g if t.grad is None else t.grad + g
+
+        hook._retains = True
+        self.register_hook(hook)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when the gradient for this tensor is computed; a returned tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        owner = self.grad_fn if self.grad_fn is not None else self
+        if owner._hooks is None:
+            owner._hooks = []
+        owner._hooks.append(hook)
+        hooks = owner._hooks
+
+        class _Handle:
+            def remove(self):
+                if hook in hooks:
+                    hooks.remove(hook)
+
+        return _Handle()
+
+    # ---------------------------------------------------------------- in-place
+    def _update(self, result: Tensor) -> Tensor:
+        """Give self the value of ``result`` (computed out of place): the one path of every in-place op.
+
+        When autograd tracks the update, self takes over result's array and history (views made
+        earlier do not see the change; saved values of earlier ops stay intact, so gradients stay
+        right). Otherwise result is written into self's own memory, so views see it, as in PyTorch.
+        """
+        if grad_mode._enabled and (self._requires_grad or result._requires_grad):
+            if self._requires_grad and self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            if result._data.shape != self._data.shape:
+                raise RuntimeError(f"in-place op: result of shape {result.shape} does not fit tensor of shape {self.shape}")
+            self._data = _cast_for_inplace(result._data, self._data.dtype)
+            self.grad_fn, self._requires_grad = result.grad_fn, result._requires_grad
+        else:
+            _write(self._data, result._data)
+        self._version += 1
+        return self
+
+    def __setitem__(self, index, value) -> None:
+        from morch import functional
+
+        if grad_mode._enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            self._update(functional.index_put(self, index, value))
+            return
+        v = value._data if isinstance(value, Tensor) else value
+        try:
+            self._data[functional.unwrap_index(index)] = v
+        except (ValueError, IndexError, TypeError) as e:
+            raise type(e)(f"setitem: cannot assign value to tensor of shape {tuple(self.shape)}: {e}") from None
+        self._version += 1
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value) -> Tensor:
+        if grad_mode._enabled and self._requires_grad:
+            return self._update(self * 0 + value)
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._version += 1
+        return self
+
+    def copy_(self, src, non_blocking: bool = False) -> Tensor:
+        from morch import functional
+
+        src = functional.as_tensor_like(src, self)
+        return self._update(functional.expand(src, self.shape) if src.shape != self.shape else src)
+
+    def add_(self, other, alpha=1) -> Tensor:
+        from morch import functional
+
+        return self._update(functional.add(self, other, alpha=alpha))
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        from morch import functional
+
+        return self._update(functional.sub(self, other, alpha=alpha))
+
+    def mul_(self, other) -> Tensor:
+        return self._update(self * other)
+
+    def div_(self, other) -> Tensor:
+        return self._update(self / other)
+
+    def pow_(self, exponent) -> Tensor:
+        return self._update(self**exponent)
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+        return self._update(self.clamp(min, max))
+
+    clip_ = clamp_
+
+    def neg_(self) -> Tensor:
+        return self._update(-self)
+
+    def exp_(self) -> Tensor:
+        return self._update(self.exp())
+
+    def sqrt_(self) -> Tensor:
+        return self._update(self.sqrt())
+
+    def relu_(self) -> Tensor:
+        return self._update(self.relu())
+
+    def sigmoid_(self) -> Tensor:
+        return self._update(self.sigmoid())
+
+    def tanh_(self) -> Tensor:
+        return self._update(self.tanh())
+
+    def addcmul_(self, tensor1, tensor2, value=1) -> Tensor:
+        return self._update(self + tensor1 * tensor2 * value)
+
+    def addcdiv_(self, tensor1, tensor2, value=1) -> Tensor:
+        return self._update(self + tensor1 / tensor2 * value)
+
+    def lerp_(self, end, weight) -> Tensor:
+        return self._update(self + (end - self) * weight)
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        return self._update(self.masked_fill(mask, value))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+        from morch import random
+
+        return self._fill_random(random._gen(generator).uniform(a, b, self._data.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+        from morch import random
+
+        return self._fill_random(random._gen(generator).normal(mean, std, self._data.shape))
+
+    def bernoulli_(self, p: float = 0.5, generator=None) -> Tensor:
+        from morch import random
+
+        return self._fill_random(random._gen(generator).random(self._data.shape) < p)
+
+    def random_(self, low: int = 0, high: int | None = None, generator=None) -> Tensor:
+        from morch import random
+
+        if high is None:
+            low, high = 0, low if low else 2**24
+        return self._fill_random(random._gen(generator).integers(low, high, self._data.shape))
+
+    def _fill_random(self, values: np.ndarray) -> Tensor:
+        if grad_mode._enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        self._data[...] = values
+        self._version += 1
+        return self
+
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
+        from morch import creation
+
+        return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        from morch import creation
+
+        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        from morch import creation
+
+        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+        from morch import creation
+
+        return creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        from morch import creation
+
+        return creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+    "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+}  # fmt: skip
+
+_new = object.__new__
+
+
+def _init(t: Tensor, arr: np.ndarray, grad_fn, requires_grad: bool) -> None:
+    t._data = arr
+    t.grad = None
+    t._requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    t._version = 0
+    t._hooks = None
+
+
+def _wrap(arr: np.ndarray, grad_fn=None) -> Tensor:
+    """Make a Tensor around ``arr`` without copying (internal fast path; ``arr`` must be an ndarray)."""
+    t = _new(Tensor)
+    t._data = arr
+    t.grad = None
+    t._requires_grad = grad_fn is not None
+    t.grad_fn = grad_fn
+    t._version = 0
+    t._hooks = None
+    return t
+
+
+def _rebuild(arr, requires_grad, cls=Tensor):
+    t = _new(cls)
+    _init(t, arr, None, requires_grad)
+    return t
+
+
+def _size_arg(args) -> tuple:
+    """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(Size)`` for a size."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    try:
+        size = tuple(operator.index(s) for s in args)
+    except TypeError:
+        raise TypeError(f"size must be a sequence of ints, got {args!r}") from None
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
+    return size
+
+
+def _dim(d: int, ndim: int, op: str = "") -> int:
+    """Normalise a possibly negative dimension index, with PyTorch's error."""
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return d % n
+
+
+def _cast_for_inplace(arr: np.ndarray, target: np.dtype) -> np.ndarray:
+    if arr.dtype == target:
+        return arr
+    if dtypes.category(arr.dtype) > dtypes.category(target):
+        raise RuntimeError(f"result type {dtypes.from_numpy(arr.dtype)} can't be cast to the desired output type {dtypes.from_numpy(target)}")
+    return arr.astype(target)
+
+
+def _write(dst: np.ndarray, src: np.ndarray) -> None:
+    if not dst.flags.writeable:
+        raise RuntimeError(
+            "in-place op on a tensor whose memory is shared read-only (the result of expand/broadcast); clone() it first"
+        )
+    np.copyto(dst, _cast_for_inplace(src, dst.dtype), casting="unsafe")
+
+
+# ---------------------------------------------------------------- repr
+def _format_array(a: np.ndarray) -> tuple[str, dict]:
+    if a.dtype.kind == "f":
+        finite = a[np.isfinite(a)]
+        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+            fmt = "{:.0f}."
+            fmtr = lambda v: fmt.format(v) if np.isfinite(v) else str(v)  # noqa: E731
+        else:
+            nz = np.abs(finite[finite != 0])
+            sci = nz.size and (nz.max() >= 1e8 or nz.min() < 1e-4 or nz.max() / nz.min() > 1e5)
+            fmt = "{:.4e}" if sci else "{:.4f}"
+            fmtr = lambda v: fmt.format(v) if np.isfinite(v) else str(v)  # noqa: E731
+        return fmtr, {"float_kind": fmtr}
+    return None, {}
+
+
+def _repr(t: Tensor, prefix: str = "tensor(") -> str:
+    a = t._data
+    if a is None:
+        return f"{type(t).__name__}(symbolic)"
+    _, formatter = _format_array(a)
+    if a.size == 0:
+        body = "[]" if a.ndim <= 1 else "[]"
+    else:
+        body = np.array2string(
+            a, separator=", ", prefix=prefix, formatter=formatter or None, threshold=1000, edgeitems=3, max_line_width=80
+        )
+    extras = []
+    if a.size == 0 and a.ndim > 1:
+        extras.append(f"size={tuple(a.shape)}")
+    if a.dtype not in (dtypes.default_float(), np.dtype(np.int64), np.dtype(np.bool_)):
+        extras.append(f"dtype={dtypes.from_numpy(a.dtype)!r}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._requires_grad:
+        extras.append("requires_grad=True")
+    return prefix + body + "".join(", " + e for e in extras) + ")"
+
+
+# ---------------------------------------------------------------- methods bound to morch.functional
+from morch import functional as _F  # noqa: E402  (functional imports this module)
+
+
+def _bind_methods() -> None:
+    # methods whose signature is the functional one with the tensor first
+    same = (
+        "add sub mul div true_divide floor_divide remainder fmod neg negative pow exp exp2 log log2 log10 log1p expm1 "
+        "sqrt rsqrt square abs sign sin cos tan tanh sigmoid relu erf reciprocal floor ceil round trunc frac "
+        "maximum minimum clamp clip sum mean max min amax amin argmax argmin var std logsumexp norm cumsum "
+        "all any softmax log_softmax flatten unflatten squeeze unsqueeze transpose swapaxes t contiguous clone "
+        "expand_as broadcast_to view_as reshape_as index_select gather masked_fill split chunk unbind narrow "
+        "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or logical_xor equal allclose "
+        "matmul mm bmm dot mv outer sort argsort topk masked_select nonzero diff roll scatter_add count_nonzero select"
+    ).split()
+    for name in same:
+        setattr(Tensor, name, getattr(_F, name))
+
+    def _varargs(fn):
+        def method(self, *shape, **kw):
+            if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+                shape = tuple(shape[0])
+            return fn(self, shape, **kw)
+
+        method.__name__ = fn.__name__
+        method.__doc__ = fn.__doc__
+        return method
+
+    for name in ("reshape", "view", "permute", "expand", "repeat", "tile", "flip"):
+        setattr(Tensor, name, _varargs(getattr(_F, name)))
+
+    Tensor.where = lambda self, condition, other: _F.where(condition, self, other)
+    Tensor.__getitem__ = _F.index
+    Tensor.__add__ = _F.add
+    Tensor.__radd__ = lambda self, other: _F.add(other, self)
+    Tensor.__sub__ = _F.sub
+    Tensor.__rsub__ = lambda self, other: _F.sub(other, self)
+    Tensor.__mul__ = _F.mul
+    Tensor.__rmul__ = lambda self, other: _F.mul(other, self)
+    Tensor.__truediv__ = _F.div
+    Tensor.__rtruediv__ = lambda self, other: _F.div(other, self)
+    Tensor.__floordiv__ = _F.floor_divide
+    Tensor.__rfloordiv__ = lambda self, other: _F.floor_divide(other, self)
+    Tensor.__mod__ = _F.remainder
+    Tensor.__rmod__ = lambda self, other: _F.remainder(other, self)
+    Tensor.__pow__ = _F.pow
+    Tensor.__rpow__ = lambda self, other: _F.pow(other, self)
+    Tensor.__matmul__ = _F.matmul
+    Tensor.__rmatmul__ = lambda self, other: _F.matmul(other, self)
+    Tensor.__neg__ = _F.neg
+    Tensor.__pos__ = lambda self: self
+    Tensor.__abs__ = _F.abs
+    Tensor.__eq__ = _F.eq
+    Tensor.__ne__ = _F.ne
+    Tensor.__lt__ = _F.lt
+    Tensor.__le__ = _F.le
+    Tensor.__gt__ = _F.gt
+    Tensor.__ge__ = _F.ge
+    Tensor.__invert__ = _F.bitwise_not
+    Tensor.__and__ = Tensor.__rand__ = _F.bitwise_and
+    Tensor.__or__ = Tensor.__ror__ = _F.bitwise_or
+    Tensor.__xor__ = Tensor.__rxor__ = _F.bitwise_xor
+    # augmented assignment is in place, as in PyTorch
+    Tensor.__iadd__ = lambda self, other: self.add_(other)
+    Tensor.__isub__ = lambda self, other: self.sub_(other)
+    Tensor.__imul__ = lambda self, other: self.mul_(other)
+    Tensor.__itruediv__ = lambda self, other: self.div_(other)
+
+
+_bind_methods()

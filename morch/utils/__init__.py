@@ -1,0 +1,1 @@
+"""Utilities (``morch.utils.data``)."""
