@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from morch.autograd import grad_mode
 from morch.tensor import Tensor, _wrap
 
 # Front ends hook in here (None when unused, so the hot path pays one comparison):
-#   _symbolic(cls, inputs, params) builds a static-graph node when an input has no data yet;
+#   _symbolic(fn, args, kwargs) builds a static-graph node for the call fn(*args, **kwargs) when
+#     an input is symbolic (has no data yet); fn is an op's apply or a @deferrable function;
 #   _on_apply(fn, inputs, out) sees every op that runs, e.g. to write the tape view's Wengert list.
 _symbolic = None
 _on_apply = None
@@ -65,7 +68,7 @@ class Function:
         for t in inputs:
             a = t._data
             if a is None:
-                return _symbolic(cls, inputs, params)
+                return _symbolic(cls.apply, inputs, params)
             arrays.append(a)
             needs = needs or t._requires_grad
         try:
@@ -88,6 +91,31 @@ class Function:
 
 
 _new = object.__new__
+
+
+def _has_symbolic(args, kwargs) -> bool:
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, Tensor) and a._data is None:
+            return True
+        if isinstance(a, (list, tuple)) and any(isinstance(x, Tensor) and x._data is None for x in a):
+            return True
+    return False
+
+
+def deferrable(fn):
+    """Decorate composite functions whose Python code reads shapes or values (conv2d, losses ...).
+
+    Called with a symbolic static-graph tensor, the whole call becomes one graph node that runs
+    when the graph runs; called with ordinary tensors it is the plain function.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if _symbolic is not None and _has_symbolic(args, kwargs):
+            return _symbolic(fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 class OpError(Exception):
