@@ -30,6 +30,7 @@ from morch.dtypes import (  # noqa: A004 - PyTorch's names shadow builtins here,
     uint8,
 )
 from morch.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from morch.serialization import load, save
 from morch import autograd, backends, cuda, ops  # noqa: E402
 from morch import nn, optim, utils  # noqa: E402
 import morch.utils.data  # noqa: E402
@@ -57,7 +58,7 @@ def numel(input: Tensor) -> "builtins.int":  # noqa: F821
 __all__ = (
     ["Tensor", "Size", "device", "dtype", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
      "inference_mode", "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
-     "get_default_dtype", "set_default_dtype", "is_tensor", "is_floating_point", "numel", "autograd",
+     "get_default_dtype", "set_default_dtype", "save", "load", "is_tensor", "is_floating_point", "numel", "autograd",
      "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "half", "float",
      "double", "short", "int", "long"]
     + list(_creation_all)
