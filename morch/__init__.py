@@ -67,12 +67,14 @@ __all__ = (
 
 
 def __getattr__(name: str):
-    # ops registered by plugins appear as morch.<name>; plugins load on the first unknown name
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from morch import plugins
+    # ops registered by plugins appear as morch.<name>; plugins load on the first unknown name.
+    # "import morch.plugins", not "from morch import plugins": the latter asks this hook for
+    # "plugins" again and recurses.
+    if name.startswith("_"):
+        raise AttributeError(f"module 'morch' has no attribute {name!r}")
+    import morch.plugins as _plugins
 
-    fn = plugins.op_function(name)
+    fn = _plugins.op_function(name)
     if fn is None:
         raise AttributeError(f"module 'morch' has no attribute {name!r}")
     return fn
