@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import builtins
 import math
-import numbers
 from collections import namedtuple
 
 import numpy as np
@@ -87,6 +86,12 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
     return _pair(_tensor(a), b)
 
 
+def _is_bool(x) -> _bool:
+    if isinstance(x, Tensor):
+        return _np_dtype(x) == np.bool_
+    return isinstance(x, (_bool, np.bool_)) or (isinstance(x, np.ndarray) and x.dtype == np.bool_)
+
+
 def _float_tensor(x) -> Tensor:
     """Inputs of ops with float results (exp, sqrt ...): integers become the default float dtype."""
     t = _tensor(x)
@@ -121,12 +126,14 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """input - alpha * other."""
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor or value is not supported. "
+            "To invert a mask use `~` or logical_not(); for two masks use `^` or logical_xor()"
+        )
     if alpha != 1:
         other = mul(other, alpha)
-    a, b = _pair(input, other)
-    if _np_dtype(a) == np.bool_:
-        raise TypeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use `^` or logical_xor")
-    return E.Sub.apply(a, b)
+    return E.Sub.apply(*_pair(input, other))
 
 
 subtract = sub
@@ -760,11 +767,17 @@ def _index_part(k, tensors: list):
             if arr.size == 0:
                 arr = arr.astype(np.int64)
             else:
-                raise IndexError(f"only integers, slices, None, Ellipsis, and integer or boolean arrays are valid indices, got {arr.dtype}")  # fmt: skip
+                raise IndexError(
+                    "only integers, slices, None, Ellipsis, and integer or boolean arrays are valid indices, "
+                    f"got {arr.dtype}"
+                )
         return arr
     if k is None or k is Ellipsis or isinstance(k, (slice, _int, np.integer)):
         return k
-    raise IndexError(f"only integers, slices, None, Ellipsis, and integer or boolean tensors are valid indices (got {type(k).__name__})")  # fmt: skip
+    raise IndexError(
+        "only integers, slices, None, Ellipsis, and integer or boolean tensors are valid indices "
+        f"(got {type(k).__name__})"
+    )
 
 
 def _key(key) -> tuple[tuple, list]:

@@ -230,7 +230,7 @@ class Erf(Function):
     _erf = np.frompyfunc(math.erf, 1, 1)
 
     def forward(self, a):
-        return self._erf(a).astype(a.dtype)
+        return np.asarray(self._erf(a), dtype=a.dtype)  # a 0-d input gives a Python float
 
     def backward(self, g):
         (a,) = self.inputs
