@@ -8,6 +8,7 @@ from morch.autograd.function import Function
 
 
 class MatMul(Function):
+    op_name = "matmul"
     symbol = "@"
 
     def forward(self, a, b):
