@@ -39,8 +39,12 @@ def _esc(s: str) -> str:
 
 class _Dot:
     def __init__(self, title: str | None):
-        self.lines = ["digraph morch {", '  graph [rankdir=TB, fontname="Helvetica"];',
-                      '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];']  # fmt: skip
+        self.lines = [
+            "digraph morch {",
+            '  graph [rankdir=TB, fontname="Helvetica"];',
+            '  node [fontname="Helvetica", fontsize=11];',
+            '  edge [fontname="Helvetica", fontsize=9];',
+        ]
         if title:
             self.lines.append(f'  labelloc="t"; label="{_esc(title)}";')
         self.ids: dict = {}
@@ -72,8 +76,10 @@ class _Dot:
     def op(self, key, label: str, shape: str, extra: str = "") -> tuple[str, bool]:
         nid, new = self.node_id(key)
         if new:
-            self.lines.append(f'  {nid} [shape=box, style="rounded,filled", fillcolor="#dde7f7", '
-                              f'label="{_esc(label)}\\n{_esc(shape)}"{extra}];')  # fmt: skip
+            self.lines.append(
+                f'  {nid} [shape=box, style="rounded,filled", fillcolor="#dde7f7", '
+                f'label="{_esc(label)}\\n{_esc(shape)}"{extra}];'
+            )
         return nid, new
 
     def edge(self, a: str, b: str, label: str = "") -> None:
