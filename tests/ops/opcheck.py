@@ -8,9 +8,9 @@ An op under test is one function ``fn(lib, *xs)`` written once for both framewor
 from __future__ import annotations
 
 import numpy as np
-from helpers import assert_close, torch
 
 import morch
+from helpers import assert_close, torch
 from morch.autograd import gradcheck, gradgradcheck
 
 # input domains: where an op is smooth enough for finite differences

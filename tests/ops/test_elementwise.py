@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
-from helpers import assert_close, requires_torch, torch
 
 import morch
+from helpers import assert_close, requires_torch, torch
 
 from .opcheck import arrays, check_grad, check_gradgrad, check_numpy, check_torch
 

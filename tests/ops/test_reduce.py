@@ -1,0 +1,260 @@
+"""Reductions (morch/ops/reduce.py): sum, mean, max/min, arg-reductions, var/std, logsumexp, norm, cumsum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import morch
+from helpers import assert_close, requires_torch, torch
+
+from .opcheck import arrays, check_grad, check_gradgrad, check_numpy, check_torch
+
+
+def _lse(a, axis=None, keepdims=False):
+    m = np.max(a, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+
+
+# name: (fn(lib, x), numpy reference); inputs have shape (2, 3, 4)
+REDUCE = {
+    "sum": (lambda L, x: x.sum(), np.sum),
+    "sum_dim0": (lambda L, x: L.sum(x, 0), lambda a: a.sum(0)),
+    "sum_dim-1_keep": (lambda L, x: x.sum(-1, keepdim=True), lambda a: a.sum(-1, keepdims=True)),
+    "sum_dims": (lambda L, x: x.sum(dim=(0, 2)), lambda a: a.sum((0, 2))),
+    "sum_dims_neg_keep": (lambda L, x: x.sum((-1, 0), True), lambda a: a.sum((0, 2), keepdims=True)),
+    "mean": (lambda L, x: x.mean(), np.mean),
+    "mean_dim1": (lambda L, x: L.mean(x, 1), lambda a: a.mean(1)),
+    "mean_dims_keep": (lambda L, x: x.mean((1, 2), keepdim=True), lambda a: a.mean((1, 2), keepdims=True)),
+    "max": (lambda L, x: x.max(), np.max),
+    "min": (lambda L, x: L.min(x), np.min),
+    "max_dim_values": (lambda L, x: x.max(1).values, lambda a: a.max(1)),
+    "max_dim_keep": (lambda L, x: x.max(-1, keepdim=True)[0], lambda a: a.max(-1, keepdims=True)),
+    "min_dim_values": (lambda L, x: L.min(x, dim=0).values, lambda a: a.min(0)),
+    "amax": (lambda L, x: L.amax(x, (0, 2)), lambda a: a.max((0, 2))),
+    "amin_keep": (lambda L, x: x.amin(1, keepdim=True), lambda a: a.min(1, keepdims=True)),
+    "var": (lambda L, x: x.var(), lambda a: a.var(ddof=1)),
+    "var_dim": (lambda L, x: L.var(x, 1), lambda a: a.var(1, ddof=1)),
+    "var_biased_keep": (lambda L, x: x.var(dim=-1, unbiased=False, keepdim=True), lambda a: a.var(-1, keepdims=True)),
+    "var_correction": (lambda L, x: L.var(x, dim=(0, 1), correction=2), lambda a: a.var((0, 1), ddof=2)),
+    "std": (lambda L, x: x.std(), lambda a: a.std(ddof=1)),
+    "std_dim_keep": (lambda L, x: L.std(x, 2, keepdim=True), lambda a: a.std(2, ddof=1, keepdims=True)),
+    "logsumexp": (lambda L, x: L.logsumexp(x, 1), lambda a: _lse(a, 1)),
+    "logsumexp_dims_keep": (lambda L, x: x.logsumexp((0, 2), keepdim=True), lambda a: _lse(a, (0, 2), True)),
+    "norm": (lambda L, x: x.norm(), lambda a: np.sqrt((a * a).sum())),
+    "norm_p1_dim": (lambda L, x: L.norm(x, 1, dim=1), lambda a: np.abs(a).sum(1)),
+    "norm_p3_dim": (lambda L, x: L.norm(x, 3, dim=-1), lambda a: (np.abs(a) ** 3).sum(-1) ** (1 / 3)),
+    "norm_inf": (lambda L, x: L.norm(x, float("inf"), dim=0), lambda a: np.abs(a).max(0)),
+    "cumsum": (lambda L, x: x.cumsum(1), lambda a: a.cumsum(1)),
+    "cumsum_neg": (lambda L, x: L.cumsum(x, dim=-1), lambda a: a.cumsum(-1)),
+    "softmax": (lambda L, x: L.softmax(x, 1), lambda a: np.exp(a) / np.exp(a).sum(1, keepdims=True)),
+    "log_softmax": (lambda L, x: L.log_softmax(x, -1), lambda a: a - _lse(a, -1, True)),
+}
+
+
+@pytest.mark.parametrize("name", REDUCE)
+@pytest.mark.parametrize("dtype", [morch.float32, morch.float64], ids=str)
+def test_reduction_forward_matches_numpy(name, dtype):
+    fn, np_fn = REDUCE[name]
+    check_numpy(fn, np_fn, arrays([(2, 3, 4)]), dtype)
+
+
+@pytest.mark.parametrize("name", REDUCE)
+def test_reduction_gradcheck(name):
+    fn, _ = REDUCE[name]
+    check_grad(fn, arrays([(2, 3, 2)]))
+
+
+@pytest.mark.parametrize("name", REDUCE)
+def test_reduction_gradgradcheck(name):
+    fn, _ = REDUCE[name]
+    check_gradgrad(fn, arrays([(2, 2, 2)]))
+
+
+@requires_torch
+@pytest.mark.parametrize("name", REDUCE)
+def test_reduction_matches_torch(name):
+    fn, _ = REDUCE[name]
+    check_torch(fn, arrays([(2, 3, 4)]))
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1, (0, 1), ()])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_sum_and_mean_shapes(dim, keepdim):
+    a = np.arange(6.0).reshape(2, 3)
+    x = morch.tensor(a)
+    axis = None if dim in (None, ()) else dim  # () means all dims, as in PyTorch
+    expected = np.sum(a, axis=axis, keepdims=keepdim)
+    for out in (x.sum(dim, keepdim=keepdim), morch.sum(x, dim=dim, keepdim=keepdim)):
+        assert out.shape == expected.shape
+        assert_close(out, expected)
+    assert_close(x.mean(dim, keepdim=keepdim), np.mean(a, axis=axis, keepdims=keepdim))
+    assert x.var(dim, keepdim=keepdim).shape == expected.shape
+
+
+def test_sum_dtypes_follow_pytorch():
+    assert morch.tensor([True, False, True]).sum().dtype == morch.int64
+    assert morch.tensor([True, False, True]).sum().item() == 2
+    assert morch.tensor([1, 2], dtype=morch.int32).sum().dtype == morch.int64
+    assert morch.tensor([1, 2], dtype=morch.uint8).sum().dtype == morch.int64
+    assert morch.tensor([1.0, 2.0]).sum().dtype == morch.float32
+    assert morch.tensor([1, 2]).sum(dtype=morch.float64).dtype == morch.float64
+
+
+def test_mean_of_integers_is_refused():
+    with pytest.raises(TypeError, match="mean"):
+        morch.tensor([1, 2]).mean()
+    assert morch.tensor([1, 2]).mean(dtype=morch.float32).item() == 1.5
+
+
+def test_sum_gradient_is_ones_and_mean_gradient_one_over_n():
+    x = morch.ones(2, 3, requires_grad=True)
+    x.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+    y = morch.ones(2, 3, requires_grad=True)
+    y.mean(1).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), np.full((2, 3), 1 / 3))
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "var", "logsumexp"])
+def test_reduction_dim_out_of_range_is_clear(op):
+    with pytest.raises(IndexError, match=r"Dimension out of range.*\[-2, 1\].*got 2"):
+        getattr(morch, op)(morch.ones(2, 3), 2)
+
+
+def test_repeated_dim_is_refused():
+    with pytest.raises(ValueError, match="multiple times"):
+        morch.ones(2, 3).sum((0, 0))
+    with pytest.raises(ValueError, match="multiple times"):
+        morch.ones(2, 3).sum((1, -1))
+
+
+def test_reductions_of_0d_tensor():
+    x = morch.tensor(3.0, requires_grad=True)
+    for out in (x.sum(), x.sum(0), x.mean(-1), x.amax(0), x.max(), x.logsumexp(0)):
+        assert out.shape == () and out.item() == pytest.approx(3.0)
+    assert x.argmax().item() == 0 and x.argmax(0).item() == 0
+
+
+# ------------------------------------------------------------------ max / min / arg-reductions
+def test_max_with_dim_returns_values_and_indices():
+    x = morch.tensor([[1.0, 5.0, 3.0], [7.0, 2.0, 7.0]], requires_grad=True)
+    values, indices = x.max(1)
+    assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
+    assert indices.dtype == morch.int64
+    out = morch.max(x, dim=1)
+    assert out.values.tolist() == [5.0, 7.0] and out.indices.tolist() == [1, 0]
+    values.sum().backward()
+    # the gradient goes to the selected index only (the first of ties, as the returned index)
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0], [1, 0, 0]])
+    v, i = x.min(0, keepdim=True)
+    assert v.shape == (1, 3) and i.tolist() == [[0, 1, 0]]
+
+
+def test_max_without_dim_shares_gradient_between_ties():
+    x = morch.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0.5, 0.5])
+
+
+def test_amax_ties_share_gradient_per_slice():
+    x = morch.tensor([[2.0, 2.0, 1.0], [0.0, 4.0, 4.0]], requires_grad=True)
+    x.amax(1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.5, 0.5, 0], [0, 0.5, 0.5]])
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_argmax_argmin_match_numpy(op, dim, keepdim):
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    out = getattr(morch.tensor(a), op)(dim, keepdim=keepdim)
+    expected = getattr(np, op)(a, axis=dim, keepdims=keepdim)
+    assert out.dtype == morch.int64
+    np.testing.assert_array_equal(out.numpy(), expected)
+
+
+@requires_torch
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+@pytest.mark.parametrize("dim", [None, 0, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_argmax_argmin_match_torch(op, dim, keepdim):
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    out = getattr(morch.tensor(a), op)(dim, keepdim=keepdim)
+    expected = getattr(torch.tensor(a), op)(dim, keepdim=keepdim)
+    assert out.shape == tuple(expected.shape)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+def test_argmax_first_of_ties_and_no_gradient():
+    x = morch.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    i = x.argmax()
+    assert i.item() == 1 and not i.requires_grad
+
+
+def test_max_of_empty_tensor_is_an_error():
+    with pytest.raises(ValueError, match="empty"):
+        morch.zeros(0).max()
+
+
+def test_max_of_integers_keeps_dtype():
+    x = morch.tensor([[3, 1], [2, 9]])
+    assert x.max().dtype == morch.int64 and x.max().item() == 9
+    assert x.max(0).values.tolist() == [3, 9]
+
+
+def test_max_min_with_other_tensor_are_elementwise():
+    a, b = morch.tensor([1.0, 5.0]), morch.tensor([3.0, 2.0])
+    assert morch.max(a, b).tolist() == [3.0, 5.0]
+    assert morch.min(a, b).tolist() == [1.0, 2.0]
+
+
+# ------------------------------------------------------------------ var / std / logsumexp details
+def test_var_std_match_torch_conventions():
+    a = np.arange(6.0).reshape(2, 3)
+    x = morch.tensor(a)
+    assert x.var().item() == pytest.approx(a.var(ddof=1))
+    assert x.var(unbiased=False).item() == pytest.approx(a.var())
+    assert x.var(1).tolist() == pytest.approx(a.var(1, ddof=1).tolist())
+    assert x.std(0, correction=0).tolist() == pytest.approx(a.std(0).tolist())
+    v, m = morch.var_mean(x, 1)
+    assert v.tolist() == pytest.approx([1.0, 1.0]) and m.tolist() == pytest.approx([1.0, 4.0])
+    s, m = morch.std_mean(x, dim=0, unbiased=False)
+    assert s.tolist() == pytest.approx([1.5] * 3) and m.tolist() == pytest.approx([1.5, 2.5, 3.5])
+    assert morch.tensor([1, 2, 3]).var().dtype == morch.float32
+
+
+def test_var_of_single_element_is_nan_not_error():
+    with pytest.warns(RuntimeWarning, match="freedom"):
+        out = morch.tensor([1.0]).var()
+    assert np.isnan(out.item())
+
+
+def test_logsumexp_is_stable_and_handles_minus_inf():
+    x = morch.tensor([1000.0, 1000.0])
+    assert x.logsumexp(0).item() == pytest.approx(1000 + np.log(2))
+    y = morch.tensor([[-np.inf, -np.inf], [0.0, -np.inf]])
+    np.testing.assert_array_equal(y.logsumexp(1).numpy(), [-np.inf, 0.0])
+
+
+def test_softmax_rows_sum_to_one_and_are_stable():
+    x = morch.tensor([[1000.0, 0.0], [-1000.0, -1000.0]])
+    p = x.softmax(-1)
+    np.testing.assert_allclose(p.numpy(), [[1, 0], [0.5, 0.5]])
+    assert np.isfinite(x.log_softmax(1).numpy()).all()
+
+
+# ------------------------------------------------------------------ all / any / count_nonzero
+def test_all_any_count_nonzero():
+    x = morch.tensor([[0, 1, 2], [3, 4, 5]])
+    assert x.all().item() is False and x.any().item() is True
+    assert x.all(1).tolist() == [False, True]
+    assert x.any(dim=0, keepdim=True).tolist() == [[True, True, True]]
+    assert x.all().dtype == morch.bool
+    assert morch.count_nonzero(x).item() == 5
+    assert x.count_nonzero(0).tolist() == [1, 2, 2]
+
+
+def test_norm_p0_counts_nonzeros():
+    assert morch.tensor([0.0, 2.0, -1.0]).norm(0).item() == 2.0
