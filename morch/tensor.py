@@ -223,6 +223,17 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __getattr__(self, name: str):
+        # reached only when normal lookup fails: Tensor methods that op plugins add appear here,
+        # the first unknown name loads the installed plugins (see morch.plugins)
+        if not name.startswith("_"):
+            import morch.plugins as _plugins
+
+            fn = _plugins.op_function(name, namespace="Tensor")
+            if fn is not None:
+                return fn.__get__(self, type(self))
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __repr__(self) -> str:
         return _repr(self)
 

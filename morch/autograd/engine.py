@@ -59,17 +59,24 @@ def _toposort(roots: list) -> list:
     return order
 
 
+def _who(fn: Function) -> str:
+    """The node's name for error messages; a plugin op's also names the op and its plugin."""
+    cls = type(fn)
+    provider = getattr(cls, "provider", None)
+    if provider is None or provider == "morch":
+        return fn.name()
+    return f"{fn.name()} (op {getattr(cls, 'op_name', cls.__name__)!r} from plugin {provider!r})"
+
+
 class NotDifferentiableTwice(Function):
     """Stands for the gradient of an op whose backward is not differentiable; differentiating it raises."""
 
     def __init__(self, op: Function):
-        self.op_name = op.name()
-        self.provider = getattr(type(op), "provider", None)
+        self.op_label = _who(op)
 
     def backward(self, grad):
-        by = f" (from plugin {self.provider!r})" if self.provider and self.provider != "morch" else ""
         raise RuntimeError(
-            f"{self.op_name}{by} is not twice differentiable: its backward is marked differentiable=False, "
+            f"{self.op_label} is not twice differentiable: its backward is marked differentiable=False, "
             "so gradients of its gradients cannot be computed"
         )
 
@@ -81,7 +88,7 @@ def _as_grad(fn: Function, i: int, t: Tensor, g) -> Tensor:
             g = _wrap(g)
         else:
             raise TypeError(
-                f"{fn.name()}: backward returned {type(g).__name__} for input {i}; expected a Tensor or None"
+                f"{_who(fn)}: backward returned {type(g).__name__} for input {i}; expected a Tensor or None"
             )
     shape = t._data.shape
     if g._data.shape != shape:
@@ -89,7 +96,7 @@ def _as_grad(fn: Function, i: int, t: Tensor, g) -> Tensor:
             g = sum_to(g, shape)
         except ValueError:
             raise RuntimeError(
-                f"{fn.name()}: backward returned a gradient of shape {tuple(g._data.shape)} for input {i}, "
+                f"{_who(fn)}: backward returned a gradient of shape {tuple(g._data.shape)} for input {i}, "
                 f"which has shape {tuple(shape)}"
             ) from None
     if g._data.dtype != t._data.dtype:
@@ -120,7 +127,7 @@ def _call_backward(fn: Function, g: Tensor, create_graph: bool) -> tuple:
         grads = tuple(grads) if isinstance(grads, list) else (grads,)
     if len(grads) != len(fn.inputs):
         raise RuntimeError(
-            f"{fn.name()}: backward returned {len(grads)} gradients but the op has {len(fn.inputs)} inputs"
+            f"{_who(fn)}: backward returned {len(grads)} gradients but the op has {len(fn.inputs)} inputs"
         )
     out = []
     for i, (t, ig, need) in enumerate(zip(fn.inputs, grads, fn.needs_input_grad)):

@@ -149,4 +149,6 @@ def _op_error(cls, e: Exception, arrays) -> Exception:
     if kind not in _KINDS:
         kind = ValueError
     shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in arrays)
-    return op_error(kind, f"{cls.__name__}: {e} (inputs: {shapes})")
+    provider = getattr(cls, "provider", "morch")
+    who = cls.__name__ if provider == "morch" else f"{cls.__name__} (op {cls.op_name!r} from plugin {provider!r})"
+    return op_error(kind, f"{who}: {e} (inputs: {shapes})")
