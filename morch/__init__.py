@@ -3,6 +3,7 @@
 Use it as PyTorch: ``import morch as torch``.
 """
 
+from morch import _alloc
 from morch import dtypes as _dtypes
 from morch.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from morch.tensor import Size, Tensor, device
@@ -36,6 +37,8 @@ from morch import nn, optim, utils  # noqa: E402
 import morch.utils.data  # noqa: E402
 
 __version__ = "0.1.0"
+
+_alloc.tune()
 
 _FUNCTIONAL = [n for n in dir(_functional) if not n.startswith("_") and callable(getattr(_functional, n))
                and getattr(getattr(_functional, n), "__module__", None) == "morch.functional"]  # fmt: skip
