@@ -1,0 +1,359 @@
+"""Optimizer: the base class of every optimizer (param groups, per-parameter state, state dicts).
+
+Subclasses implement ``step`` with in-place numpy arithmetic on ``p._data``, ``p.grad._data`` and
+the arrays of their state tensors: a training step then costs what the numpy arithmetic costs,
+with no autograd dispatch per parameter. ``_scratch`` hands out reusable work arrays so a step
+allocates nothing once it has run.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from morch.autograd.grad_mode import enable_grad
+from morch.tensor import Tensor, _wrap
+
+
+class _RequiredParameter:
+    """Singleton marking a hyperparameter that every param group must give."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _check_number(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} ({value!r})")
+
+
+def check_nonnegative(group: dict, key: str, label: str | None = None) -> None:
+    """Raise ``ValueError("Invalid <label> value: v")`` unless ``group[key]`` is a number >= 0."""
+    value = group[key]
+    if value is required:
+        return
+    _check_number(key, value)
+    if not value >= 0.0:  # also refuses nan
+        if key == "lr":
+            raise ValueError(f"Invalid learning rate: {value}")
+        if key == "eps":
+            raise ValueError(f"Invalid epsilon value: {value}")
+        raise ValueError(f"Invalid {label or key} value: {value}")
+
+
+def check_implementation_flags(foreach=None, fused=None, differentiable: bool = False) -> None:
+    """Accept torch's implementation switches: morch has one numpy implementation for all of them."""
+    if differentiable:
+        raise NotImplementedError(
+            "differentiable=True is not supported: morch optimizers update parameters outside autograd"
+        )
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def _as_lr(value):
+    # a one-element tensor lr is accepted and kept as a Python float (morch has no tensor-lr path)
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        return float(value.item())
+    return value
+
+
+class Optimizer:
+    """Base class of optimizers, as ``torch.optim.Optimizer``.
+
+    Holds ``param_groups`` (a list of dicts, each with ``'params'`` and its hyperparameters) and
+    ``state`` (a dict from parameter tensor to that parameter's state dict). Subclasses pass
+    their default hyperparameters and implement ``step`` and ``_validate``.
+
+    Args:
+        params: an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts with a
+            ``'params'`` entry and per-group options that override ``defaults``.
+        defaults: the default hyperparameters of every group.
+    """
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        if "lr" in defaults:
+            defaults["lr"] = _as_lr(defaults["lr"])
+        self._validate(defaults)
+        self.defaults = defaults
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        self._scratch_arrays: dict = {}
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                f"but got {type(params).__name__}"
+            )
+        if isinstance(params, dict):
+            params = [params]
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                f"but got {type(params).__name__}"
+            ) from None
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ---------------------------------------------------------------- subclass interface
+    def _validate(self, group: dict[str, Any]) -> None:
+        """Check one group's hyperparameters (the defaults, then every added group) with clear errors."""
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        raise NotImplementedError(f"{type(self).__name__}.step is not implemented")
+
+    # ---------------------------------------------------------------- helpers for subclasses
+    @staticmethod
+    def _run_closure(closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    @staticmethod
+    def _grad_array(p: Tensor) -> np.ndarray | None:
+        """The gradient array of ``p`` (None to skip ``p``), checked against ``p``'s shape."""
+        g = p.grad
+        if g is None:
+            return None
+        d = g._data
+        if d.shape != p._data.shape:
+            raise RuntimeError(
+                f"optimizer step: gradient of shape {tuple(d.shape)} does not match its parameter "
+                f"of shape {tuple(p._data.shape)}"
+            )
+        return d
+
+    def _scratch(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
+        """A work array shaped like ``like`` (contents undefined), reused across parameters and steps."""
+        key = (like.dtype, slot)
+        buf = self._scratch_arrays.get(key)
+        n = like.size
+        if buf is None or buf.size < n:
+            buf = self._scratch_arrays[key] = np.empty(n, like.dtype)
+        return buf[:n].reshape(like.shape)
+
+    def _effective_grad(self, a: np.ndarray, d: np.ndarray, weight_decay: float, maximize: bool) -> np.ndarray:
+        """``(-d if maximize else d) + weight_decay * a`` in a scratch array (or ``d`` itself if unchanged)."""
+        if weight_decay != 0:
+            s = self._scratch(a, 0)
+            np.multiply(a, weight_decay, out=s)
+            if maximize:
+                s -= d
+            else:
+                s += d
+            return s
+        if maximize:
+            return np.negative(d, out=self._scratch(a, 0))
+        return d
+
+    @staticmethod
+    def _new_step() -> Tensor:
+        from morch import dtypes
+
+        # as torch: the step count is a 0-d float tensor of the default float dtype
+        return _wrap(np.zeros((), dtypes.default_float()))
+
+    # ---------------------------------------------------------------- public API
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all optimized tensors.
+
+        Args:
+            set_to_none: set ``.grad`` to None (the default) instead of filling it with zeros;
+                a parameter whose grad is None is skipped by ``step``.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g._requires_grad = False
+                    g._data.fill(0)
+                    g._version += 1
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (missing ones are taken from ``defaults``).
+
+        Args:
+            param_group: a dict with ``'params'`` (a tensor, or an iterable of tensors or of
+                ``(name, tensor)`` pairs) and optional hyperparameters.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError("param_group must have a 'params' entry")
+        group = dict(param_group)
+        params = group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the ordering of "
+                "tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            group["param_names"] = names
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
+            if p.grad_fn is not None and not p.retains_grad:
+                raise ValueError("can't optimize a non-leaf Tensor")
+            if p._data is None:
+                raise ValueError("can't optimize a symbolic tensor (a static-graph placeholder)")
+        group["params"] = params
+        if "lr" in group:
+            group["lr"] = _as_lr(group["lr"])
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            group.setdefault(name, default)
+        self._validate(group)
+        ids = [id(p) for p in params]
+        if len(set(ids)) != len(ids):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this will cause an error",
+                stacklevel=3,
+            )
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for g in self.param_groups:
+            if ("param_names" in g) != ("param_names" in group):
+                which = "with names" if "param_names" in group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {which} to the optimizer"
+                )
+        if not seen.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as torch lays it out.
+
+        ``{'state': {index: {name: value}}, 'param_groups': [{..., 'params': [index, ...]}]}``:
+        parameters are numbered in the order of the groups; the state tensors are the optimizer's
+        own (not copies), as in torch, so copy or save the dict before stepping again if needed.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {(index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state dict from ``state_dict()`` (of an optimizer over parameters of the same shapes).
+
+        Hyperparameters and state are copied in (floating state tensors are cast to their
+        parameter's dtype, as in torch); the dict passed in is not aliased, so stepping does not
+        modify it.
+
+        Args:
+            state_dict: the optimizer state, as returned by ``state_dict``.
+        """
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError("optimizer state dict must be a dict with 'state' and 'param_groups' entries")
+        groups = self.param_groups
+        saved_groups = state_dict["param_groups"]
+        if len(groups) != len(saved_groups):
+            raise ValueError(
+                f"loaded state dict has a different number of parameter groups ({len(saved_groups)}) "
+                f"than the optimizer ({len(groups)})"
+            )
+        for i, (g, sg) in enumerate(zip(groups, saved_groups)):
+            if len(g["params"]) != len(sg["params"]):
+                raise ValueError(
+                    f"loaded state dict contains a parameter group ({i}, of {len(sg['params'])} parameters) "
+                    f"that doesn't match the size of optimizer's group ({len(g['params'])} parameters)"
+                )
+        id_map = {}
+        for g, sg in zip(groups, saved_groups):
+            for p, k in zip(g["params"], sg["params"]):
+                id_map[k] = p
+        state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            p = id_map.get(k)
+            if p is None:
+                state[k] = _copy_value(v, None, None)
+                continue
+            if not isinstance(v, dict):
+                raise ValueError(f"state of parameter {k} must be a dict, got {type(v).__name__}")
+            state[p] = {name: _copy_value(val, p, name, k) for name, val in v.items()}
+        new_groups = []
+        for g, sg in zip(groups, saved_groups):
+            ng = {key: _copy_value(val, None, None) for key, val in sg.items() if key != "params"}
+            ng["params"] = g["params"]
+            if "param_names" in g and "param_names" not in ng:
+                ng["param_names"] = g["param_names"]
+            self._validate(ng)
+            new_groups.append(ng)
+        self.state = state
+        self.param_groups = new_groups
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._scratch_arrays = {}
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {group[k]}" for k in sorted(group) if k != "params")
+        return "\n".join(lines) + "\n)"
+
+
+def _copy_value(value, param: Tensor | None, name, index=None):
+    """Deep copy of a state value; tensors become new tensors (floating ones in ``param``'s dtype)."""
+    if isinstance(value, Tensor):
+        arr = value._data
+        if param is not None and name != "step":
+            if arr.ndim and arr.shape != param._data.shape:
+                raise ValueError(
+                    f"loaded optimizer state {name!r} of parameter {index} has shape {tuple(arr.shape)}, "
+                    f"but the parameter has shape {tuple(param._data.shape)}"
+                )
+            if arr.dtype.kind == "f" and param._data.dtype.kind == "f":
+                return _wrap(np.array(arr, dtype=param._data.dtype))
+        return _wrap(np.array(arr))
+    if isinstance(value, dict):
+        items = ((k, _copy_value(v, param, k, index)) for k, v in value.items())
+        return OrderedDict(items) if isinstance(value, OrderedDict) else dict(items)
+    if isinstance(value, list):
+        return [_copy_value(v, param, name, index) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_copy_value(v, param, name, index) for v in value)
+    return value
