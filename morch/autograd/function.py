@@ -63,28 +63,36 @@ class Function:
     def apply(cls, *inputs: Tensor, **params) -> Tensor:
         """Run the op on tensors: forward on their arrays, and record a node if grad is needed."""
         fn = _new(cls)
-        arrays = []
-        needs = False
-        for t in inputs:
-            a = t._data
-            if a is None:
-                return _symbolic(cls.apply, inputs, params)
-            arrays.append(a)
-            needs = needs or t._requires_grad
+        arrays = [t._data for t in inputs]
+        if _symbolic is not None:  # static graphs are in use: an input may have no value yet
+            for a in arrays:
+                if a is None:
+                    return _symbolic(cls.apply, inputs, params)
         try:
             out = fn.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as e:
             raise _op_error(cls, e, arrays) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if needs and grad_mode._enabled and out.dtype.kind == "f":  # only float results carry gradients
-            fn.inputs = inputs
-            fn.needs_input_grad = tuple(t._requires_grad for t in inputs)
-            fn._versions = tuple(t._version for t in inputs)
-            fn._hooks = None
-            result = _wrap(out, fn)
-        else:
-            result = _wrap(out)
+        result = _new(Tensor)  # _wrap inlined: this is the hottest path in morch
+        result._data = out
+        result.grad = None
+        result._version = 0
+        result._hooks = None
+        if grad_mode._enabled:
+            needs = tuple([t._requires_grad for t in inputs])
+            if True in needs and out.dtype.kind == "f":  # only float results carry gradients
+                fn.inputs = inputs
+                fn.needs_input_grad = needs
+                fn._versions = tuple([t._version for t in inputs])
+                fn._hooks = None
+                result._requires_grad = True
+                result.grad_fn = fn
+                if _on_apply is not None:
+                    return _on_apply(fn, inputs, params, result)
+                return result
+        result._requires_grad = False
+        result.grad_fn = None
         if _on_apply is not None:
             result = _on_apply(fn, inputs, params, result)
         return result
