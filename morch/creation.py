@@ -131,7 +131,8 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: boo
     return _finish(np.linspace(start, end, steps).astype(_dt(dtype)), requires_grad, device)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:  # fmt: skip
     """``steps`` values from base**start to base**end, evenly spaced in the exponent."""
     return _finish(np.logspace(start, end, steps, base=base).astype(_dt(dtype)), requires_grad, device)
 

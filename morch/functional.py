@@ -842,10 +842,13 @@ def masked_select(input, mask) -> Tensor:
 def nonzero(input, *, as_tuple: _bool = False):
     """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D tensors."""
     a = _tensor(input)._data
+    if a.ndim == 0:  # numpy refuses 0-d input; PyTorch treats it as one element
+        found = np.arange(_int(a != 0), dtype=np.int64)
+        return (_wrap(found),) if as_tuple else _wrap(np.zeros((found.size, 0), np.int64))
     idx = np.nonzero(a)
     if as_tuple:
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
-    return _wrap(np.stack(idx, axis=1).astype(np.int64) if a.ndim else np.zeros((int(a != 0), 0), np.int64))
+    return _wrap(np.stack(idx, axis=1).astype(np.int64))
 
 
 def argsort(input, dim: _int = -1, descending: _bool = False, stable: _bool = False) -> Tensor:

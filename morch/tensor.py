@@ -244,7 +244,9 @@ class Tensor:
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol")
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol"
+            )
         new = type(self).__new__(type(self))
         _init(new, _copy.deepcopy(self._data, memo), None, self._requires_grad)
         if self.grad is not None:
@@ -371,22 +373,38 @@ class Tensor:
         return _Handle()
 
     # ---------------------------------------------------------------- in-place
+    def _src(self) -> Tensor:
+        """Self as the operand of an in-place op's out-of-place computation.
+
+        A tracked update hands self the result's history, so the recorded graph must refer to a
+        stand-in holding self's current array and history, never to self (that would make a cycle).
+        """
+        if not grad_mode._enabled:
+            return self
+        t = _wrap(self._data, self.grad_fn)
+        t._requires_grad = self._requires_grad
+        return t
+
     def _update(self, result: Tensor) -> Tensor:
-        """Give self the value of ``result`` (computed out of place): the one path of every in-place op.
+        """Give self the value of ``result`` (computed out of place from ``self._src()``): the one path
+        of every in-place op.
 
         When autograd tracks the update, self takes over result's array and history (views made
         earlier do not see the change; saved values of earlier ops stay intact, so gradients stay
         right). Otherwise result is written into self's own memory, so views see it, as in PyTorch.
         """
+        if result._data.shape != self._data.shape:
+            raise RuntimeError(
+                f"in-place op: output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                f"{list(result._data.shape)}"
+            )
         if grad_mode._enabled and (self._requires_grad or result._requires_grad):
             if self._requires_grad and self.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-            if result._data.shape != self._data.shape:
-                raise RuntimeError(f"in-place op: result of shape {result.shape} does not fit tensor of shape {self.shape}")
             self._data = _cast_for_inplace(result._data, self._data.dtype)
             self.grad_fn, self._requires_grad = result.grad_fn, result._requires_grad
         else:
-            _write(self._data, result._data)
+            np.copyto(_writable(self), _cast_for_inplace(result._data, self._data.dtype), casting="unsafe")
         self._version += 1
         return self
 
@@ -394,11 +412,11 @@ class Tensor:
         from morch import functional
 
         if grad_mode._enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-            self._update(functional.index_put(self, index, value))
+            self._update(functional.index_put(self._src(), index, value))
             return
         v = value._data if isinstance(value, Tensor) else value
         try:
-            self._data[functional.unwrap_index(index)] = v
+            _writable(self)[functional.unwrap_index(index)] = v
         except (ValueError, IndexError, TypeError) as e:
             raise type(e)(f"setitem: cannot assign value to tensor of shape {tuple(self.shape)}: {e}") from None
         self._version += 1
@@ -407,71 +425,81 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
-        if grad_mode._enabled and self._requires_grad:
-            return self._update(self * 0 + value)
-        self._data[...] = value._data if isinstance(value, Tensor) else value
-        self._version += 1
-        return self
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got one with {value.ndim} dimensions")
+        return self.copy_(value)
 
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
+        """Copy ``src`` (broadcast, and cast to this tensor's dtype) into this tensor."""
         from morch import functional
 
         src = functional.as_tensor_like(src, self)
-        return self._update(functional.expand(src, self.shape) if src.shape != self.shape else src)
+        if grad_mode._enabled and (self._requires_grad or src._requires_grad):
+            # where() gives a fresh array (never src's own memory) and keeps self in the graph with zero gradient
+            return self._update(functional.where(True, functional.to_dtype(src, self.dtype), self._src()))
+        try:
+            np.copyto(_writable(self), src._data, casting="unsafe")
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: source of shape {list(src._data.shape)} cannot be broadcast to shape {list(self._data.shape)}"
+            ) from None
+        self._version += 1
+        return self
 
     def add_(self, other, alpha=1) -> Tensor:
         from morch import functional
 
-        return self._update(functional.add(self, other, alpha=alpha))
+        return self._update(functional.add(self._src(), other, alpha=alpha))
 
     def sub_(self, other, alpha=1) -> Tensor:
         from morch import functional
 
-        return self._update(functional.sub(self, other, alpha=alpha))
+        return self._update(functional.sub(self._src(), other, alpha=alpha))
 
     def mul_(self, other) -> Tensor:
-        return self._update(self * other)
+        return self._update(self._src() * other)
 
     def div_(self, other) -> Tensor:
-        return self._update(self / other)
+        return self._update(self._src() / other)
 
     def pow_(self, exponent) -> Tensor:
-        return self._update(self**exponent)
+        return self._update(self._src() ** exponent)
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
-        return self._update(self.clamp(min, max))
+        return self._update(self._src().clamp(min, max))
 
     clip_ = clamp_
 
     def neg_(self) -> Tensor:
-        return self._update(-self)
+        return self._update(-self._src())
 
     def exp_(self) -> Tensor:
-        return self._update(self.exp())
+        return self._update(self._src().exp())
 
     def sqrt_(self) -> Tensor:
-        return self._update(self.sqrt())
+        return self._update(self._src().sqrt())
 
     def relu_(self) -> Tensor:
-        return self._update(self.relu())
+        return self._update(self._src().relu())
 
     def sigmoid_(self) -> Tensor:
-        return self._update(self.sigmoid())
+        return self._update(self._src().sigmoid())
 
     def tanh_(self) -> Tensor:
-        return self._update(self.tanh())
+        return self._update(self._src().tanh())
 
     def addcmul_(self, tensor1, tensor2, value=1) -> Tensor:
-        return self._update(self + tensor1 * tensor2 * value)
+        return self._update(self._src() + tensor1 * tensor2 * value)
 
     def addcdiv_(self, tensor1, tensor2, value=1) -> Tensor:
-        return self._update(self + tensor1 / tensor2 * value)
+        return self._update(self._src() + tensor1 / tensor2 * value)
 
     def lerp_(self, end, weight) -> Tensor:
-        return self._update(self + (end - self) * weight)
+        s = self._src()
+        return self._update(s + (end - s) * weight)
 
     def masked_fill_(self, mask, value) -> Tensor:
-        return self._update(self.masked_fill(mask, value))
+        return self._update(self._src().masked_fill(mask, value))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
         from morch import random
@@ -496,11 +524,7 @@ class Tensor:
         return self._fill_random(random._gen(generator).integers(low, high, self._data.shape))
 
     def _fill_random(self, values: np.ndarray) -> Tensor:
-        if grad_mode._enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        self._data[...] = values
-        self._version += 1
-        return self
+        return self.copy_(_wrap(values))
 
     def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
         from morch import creation
@@ -588,55 +612,124 @@ def _cast_for_inplace(arr: np.ndarray, target: np.dtype) -> np.ndarray:
     if arr.dtype == target:
         return arr
     if dtypes.category(arr.dtype) > dtypes.category(target):
-        raise RuntimeError(f"result type {dtypes.from_numpy(arr.dtype)} can't be cast to the desired output type {dtypes.from_numpy(target)}")
+        raise RuntimeError(
+            f"result type {dtypes.from_numpy(arr.dtype)} can't be cast to the desired output type "
+            f"{dtypes.from_numpy(target)}"
+        )
     return arr.astype(target)
 
 
-def _write(dst: np.ndarray, src: np.ndarray) -> None:
-    if not dst.flags.writeable:
+def _writable(t: Tensor) -> np.ndarray:
+    """The array an untracked in-place op is about to overwrite, checked and made safe to write."""
+    arr = t._data
+    if not arr.flags.writeable:
         raise RuntimeError(
-            "in-place op on a tensor whose memory is shared read-only (the result of expand/broadcast); clone() it first"
+            "in-place op on a tensor whose memory is shared read-only (the result of expand/broadcast); "
+            "clone() it first"
         )
-    np.copyto(dst, _cast_for_inplace(src, dst.dtype), casting="unsafe")
+    fn = t.grad_fn
+    if fn is not None and fn.__dict__.get("out") is arr:
+        # the op that made t kept its output for backward: let it keep the old values
+        fn.out = arr.copy()
+    return arr
 
 
 # ---------------------------------------------------------------- repr
-def _format_array(a: np.ndarray) -> tuple[str, dict]:
-    if a.dtype.kind == "f":
-        finite = a[np.isfinite(a)]
-        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-            fmt = "{:.0f}."
-            fmtr = lambda v: fmt.format(v) if np.isfinite(v) else str(v)  # noqa: E731
+# PyTorch's print options: 4 digits, lines of 80 characters, tensors of over 1000 elements summarised
+_PRECISION, _LINE_WIDTH, _THRESHOLD, _EDGE = 4, 80, 1000, 3
+
+
+def _summary(a: np.ndarray) -> np.ndarray:
+    """The elements a summarised print shows (the first and last few along every long dimension)."""
+    if a.ndim == 0:
+        return a.reshape(1)
+    if a.shape[0] > 2 * _EDGE:
+        a = np.concatenate([a[:_EDGE], a[-_EDGE:]])
+    return np.concatenate([_summary(x) for x in a]) if a.ndim > 1 else a
+
+
+class _Formatter:
+    """Writes every element of one tensor at a common width, in the notation PyTorch picks for it:
+    integers as is; floats as ``3.`` when all are whole, else fixed ``0.1235``, or scientific
+    ``1.2346e-05`` when the magnitudes are very large, very small or far apart."""
+
+    def __init__(self, values: np.ndarray):
+        self.is_float = values.dtype.kind == "f"
+        self.whole = True
+        if not self.is_float:
+            self.width = max((len(str(v)) for v in values.tolist()), default=1)
+            return
+        # nan, inf and zeros do not decide the notation or the width
+        vals = values[np.isfinite(values) & (values != 0)].astype(np.float64)
+        self.style, self.width = "{:.0f}.", 1
+        if vals.size == 0:
+            return
+        big, small = np.abs(vals).max(), np.abs(vals).min()
+        self.whole = bool(np.all(vals == np.ceil(vals)))
+        if big / small > 1000.0 or big > 1.0e8 or (not self.whole and small < 1.0e-4):
+            self.style, self.whole = f"{{:.{_PRECISION}e}}", False
+        elif not self.whole:
+            self.style = f"{{:.{_PRECISION}f}}"
+        self.width = max(len(self.style.format(v)) for v in vals.tolist())
+
+    def format(self, v) -> str:
+        if not self.is_float:
+            text = str(v)
+        elif self.whole and not np.isfinite(v):
+            text = str(v)  # nan / inf, without the trailing dot of whole numbers
         else:
-            nz = np.abs(finite[finite != 0])
-            sci = nz.size and (nz.max() >= 1e8 or nz.min() < 1e-4 or nz.max() / nz.min() > 1e5)
-            fmt = "{:.4e}" if sci else "{:.4f}"
-            fmtr = lambda v: fmt.format(v) if np.isfinite(v) else str(v)  # noqa: E731
-        return fmtr, {"float_kind": fmtr}
-    return None, {}
+            text = self.style.format(v)
+        return text.rjust(self.width)
+
+
+def _body(a: np.ndarray, fmt: _Formatter, indent: int, summarise: bool) -> str:
+    if a.ndim == 0:
+        return fmt.format(a.item())
+    cut = summarise and a.shape[0] > 2 * _EDGE
+    if a.ndim == 1:
+        items = [fmt.format(v) for v in (np.concatenate([a[:_EDGE], a[-_EDGE:]]) if cut else a).tolist()]
+        if cut:
+            items.insert(_EDGE, " ...")
+        per_line = max(1, (_LINE_WIDTH - indent) // (fmt.width + 2))
+        lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = list(range(_EDGE)) + [None] + list(range(a.shape[0] - _EDGE, a.shape[0])) if cut else range(a.shape[0])
+    parts = ["..." if i is None else _body(a[i], fmt, indent + 1, summarise) for i in rows]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
 def _repr(t: Tensor, prefix: str = "tensor(") -> str:
+    """PyTorch's layout of a tensor's repr (dtypes print as ``morch.float64``)."""
     a = t._data
     if a is None:
         return f"{type(t).__name__}(symbolic)"
-    _, formatter = _format_array(a)
+    indent = len(prefix)
+    suffixes = []
+    shown = (dtypes.default_float(), np.dtype(np.int64), np.dtype(np.bool_))
     if a.size == 0:
-        body = "[]" if a.ndim <= 1 else "[]"
+        body = "[]"
+        if a.ndim != 1:
+            suffixes.append(f"size={tuple(a.shape)}")
+        shown = (dtypes.default_float(),)  # an empty tensor has no elements that show its dtype
     else:
-        body = np.array2string(
-            a, separator=", ", prefix=prefix, formatter=formatter or None, threshold=1000, edgeitems=3, max_line_width=80
-        )
-    extras = []
-    if a.size == 0 and a.ndim > 1:
-        extras.append(f"size={tuple(a.shape)}")
-    if a.dtype not in (dtypes.default_float(), np.dtype(np.int64), np.dtype(np.bool_)):
-        extras.append(f"dtype={dtypes.from_numpy(a.dtype)!r}")
+        summarise = a.size > _THRESHOLD
+        body = _body(a, _Formatter(_summary(a) if summarise else a.reshape(-1)), indent, summarise)
+    if a.dtype not in shown:
+        suffixes.append(f"dtype={dtypes.from_numpy(a.dtype)!r}")
     if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._requires_grad:
-        extras.append("requires_grad=True")
-    return prefix + body + "".join(", " + e for e in extras) + ")"
+        suffixes.append("requires_grad=True")
+    out = prefix + body
+    line = len(out) - out.rfind("\n") + 1  # PyTorch's count, which is two more than the last line's length
+    for suffix in suffixes:  # each on the same line while it fits in the line width
+        if line + len(suffix) + 2 > _LINE_WIDTH:
+            out += ",\n" + " " * indent + suffix
+            line = indent + len(suffix)
+        else:
+            out += ", " + suffix
+            line += len(suffix) + 2
+    return out + ")"
 
 
 # ---------------------------------------------------------------- methods bound to morch.functional

@@ -111,7 +111,9 @@ def _call_backward(fn: Function, g: Tensor, create_graph: bool) -> tuple:
             r = hook(g)
             if r is not None:
                 g = r
-    for t, v in zip(fn.inputs, fn._versions):
+    # an op whose backward never reads its inputs' values (Add, Reshape ...) says so with
+    # reads_inputs = False: changing those inputs in place afterwards is then harmless, as in PyTorch
+    for t, v in zip(fn.inputs, fn._versions) if getattr(fn, "reads_inputs", True) else ():
         if t._version != v:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace "

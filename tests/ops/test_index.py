@@ -1,0 +1,323 @@
+"""Indexing (morch/ops/index.py): getitem with a scatter-add backward, setitem, gather/scatter_add,
+index_select, masked ops, sort/topk, nonzero."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import morch
+from helpers import assert_close, requires_torch, torch
+from morch.ops.index import ConstantPad
+
+from .opcheck import arrays, check_grad, check_gradgrad, check_numpy, check_torch
+
+MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
+
+# name: (key usable by numpy, torch and morch alike); the input has shape (3, 4)
+KEYS = {
+    "int": 1,
+    "neg_int": -1,
+    "int_int": (2, -3),
+    "slice": slice(1, None),
+    "slice_step": (slice(None), slice(None, None, 2)),
+    "neg_step_free": (slice(None, 2), slice(1, 3)),
+    "none": (None, 1),
+    "none_mid": (slice(None), None, 0),
+    "ellipsis": (Ellipsis, 2),
+    "ellipsis_none": (Ellipsis, None),
+    "list": [0, 2],
+    "list_repeated": [2, 0, 2, 2],
+    "list_neg": [-1, 0],
+    "int_array_2d": np.array([[0, 1], [1, 1]]),
+    "pair_of_lists": ([0, 2, 2], [1, 1, 3]),
+    "list_and_slice": (slice(None), [3, 0, 3]),
+    "slice_and_list_rows": ([1, 1], slice(1, 3)),
+    "mask": MASK,
+    "row_mask": np.array([True, False, True]),
+    "mask_and_slice": (np.array([False, True, True]), slice(0, 2)),
+    "empty_list": [],
+}
+
+
+def _np_key(key):
+    return key
+
+
+def _lib_key(lib, key):
+    """The key with arrays turned into lib tensors (morch / torch accept both lists and tensors)."""
+    if isinstance(key, np.ndarray):
+        return lib.tensor(key)
+    if isinstance(key, tuple) and any(isinstance(k, np.ndarray) for k in key):
+        return tuple(lib.tensor(k) if isinstance(k, np.ndarray) else k for k in key)
+    return key
+
+
+@pytest.mark.parametrize("name", KEYS)
+def test_getitem_forward_matches_numpy(name):
+    key = KEYS[name]
+    check_numpy(lambda L, x: x[_lib_key(L, key)], lambda a: a[key], arrays([(3, 4)]))
+
+
+@pytest.mark.parametrize("name", KEYS)
+def test_getitem_accepts_numpy_keys(name):
+    a = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(morch.tensor(a)[KEYS[name]].numpy(), a[KEYS[name]])
+
+
+@pytest.mark.parametrize("name", KEYS)
+def test_getitem_gradcheck(name):
+    key = KEYS[name]
+    check_grad(lambda L, x: x[_lib_key(L, key)] * 1.5, arrays([(3, 4)]))
+
+
+@pytest.mark.parametrize("name", ["int", "list_repeated", "mask", "pair_of_lists", "slice_step"])
+def test_getitem_gradgradcheck(name):
+    key = KEYS[name]
+    check_gradgrad(lambda L, x: x[_lib_key(L, key)] ** 2, arrays([(3, 4)]))
+
+
+@requires_torch
+@pytest.mark.parametrize("name", KEYS)
+def test_getitem_matches_torch(name):
+    key = KEYS[name]
+    check_torch(lambda L, x: x[_lib_key(L, key)], arrays([(3, 4)]))
+
+
+def test_repeated_indices_accumulate_in_backward():
+    x = morch.zeros(4, requires_grad=True)
+    x[morch.tensor([1, 1, 3, 1])].sum().backward()
+    assert x.grad.tolist() == [0, 3, 0, 1]
+
+
+def test_index_with_integer_tensor_of_any_integer_dtype_and_0d():
+    x = morch.arange(10.0)
+    assert x[morch.tensor([1, 2], dtype=morch.int32)].tolist() == [1, 2]
+    assert x[morch.tensor(4)].item() == 4
+    assert x[np.int64(3)].item() == 3
+    assert x[morch.tensor([True] * 5 + [False] * 5)].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_index_errors_are_clear():
+    x = morch.ones(3, 4)
+    with pytest.raises(IndexError, match=r"Index.*out of bounds.*\(3, 4\)"):
+        x[5]
+    with pytest.raises(IndexError, match=r"\(3, 4\)"):
+        x[[0, 7]]
+    with pytest.raises(IndexError, match="too many indices"):
+        x[0, 0, 0]
+    with pytest.raises(IndexError, match="long, int, byte or bool"):
+        x[morch.tensor([0.0, 1.0])]
+    with pytest.raises(IndexError, match="valid indices"):
+        x["a"]
+    with pytest.raises(IndexError, match="valid indices"):
+        x[[0.5]]
+    with pytest.raises(IndexError, match=r"mask|boolean"):
+        x[morch.tensor([True, False])]
+
+
+# ------------------------------------------------------------------ setitem / index_put
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        (1, 5.0),
+        ((slice(None), 0), np.array([7.0, 8.0, 9.0])),
+        ([0, 2], np.array([[1.0], [2.0]])),
+        (MASK, 0.0),
+        ((Ellipsis, slice(1, 3)), np.array([1.0, 2.0])),
+    ],
+    ids=["int_scalar", "column_array", "rows_broadcast", "mask", "ellipsis_slice"],
+)
+def test_setitem_matches_numpy(key, value):
+    a = np.arange(12.0).reshape(3, 4)
+    x = morch.tensor(a)
+    x[_lib_key(morch, key)] = value if np.isscalar(value) else morch.tensor(value)
+    a[key] = value
+    np.testing.assert_array_equal(x.numpy(), a)
+
+
+def test_setitem_casts_to_the_tensors_dtype():
+    x = morch.zeros(3, dtype=morch.int64)
+    x[1] = 2.7
+    assert x.dtype == morch.int64 and x.tolist() == [0, 2, 0]
+
+
+def test_setitem_gradient_flows_to_value_and_base():
+    base = morch.tensor([1.0, 2.0, 3.0, 4.0], dtype=morch.float64, requires_grad=True)
+    value = morch.tensor([10.0, 20.0], dtype=morch.float64, requires_grad=True)
+
+    def f(b, v):
+        y = b * 1.0
+        y[morch.tensor([0, 2])] = v * 2
+        return y * morch.tensor([1.0, 2.0, 3.0, 4.0], dtype=morch.float64)
+
+    out = f(base, value)
+    assert out.tolist() == [20, 4, 120, 16]
+    out.sum().backward()
+    assert base.grad.tolist() == [0, 2, 0, 4]
+    assert value.grad.tolist() == [2, 6]
+    assert morch.autograd.gradcheck(f, (base, value))
+
+
+@requires_torch
+def test_setitem_gradient_matches_torch():
+    rng = np.random.default_rng(0)
+    a, v = rng.standard_normal((3, 4)), rng.standard_normal(4)
+
+    def f(lib, x, val):
+        y = x.clone()
+        y[1] = val * 3
+        y[:, 0] = 0.0
+        return (y**2).sum()
+
+    check_torch(f, [a, v])
+
+
+def test_setitem_on_leaf_requiring_grad_is_refused():
+    x = morch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        x[0] = 2.0
+    with morch.no_grad():
+        x[0] = 2.0
+    assert x.tolist() == [2, 1, 1]
+
+
+def test_setitem_shape_mismatch_is_clear():
+    x = morch.zeros(3, 4)
+    with pytest.raises(ValueError, match=r"\(3, 4\)"):
+        x[0] = morch.ones(3)
+
+
+def test_index_put_accumulate():
+    x = morch.zeros(3)
+    out = morch.index_put(x, (morch.tensor([0, 0, 2]),), morch.tensor([1.0, 2.0, 5.0]), accumulate=True)
+    assert out.tolist() == [3, 0, 5]
+    assert x.tolist() == [0, 0, 0]
+
+
+# ------------------------------------------------------------------ gather / scatter_add / index_select
+GATHER_INDEX = np.array([[0, 0, 2], [1, 2, 0]])
+
+INDEX_OPS = {
+    "gather_dim1": (
+        lambda L, x: L.gather(x, 1, L.tensor(GATHER_INDEX)),
+        lambda a: np.take_along_axis(a, GATHER_INDEX, 1),
+        (2, 3),
+    ),
+    "gather_dim0": (
+        lambda L, x: x.gather(0, L.tensor([[1, 0, 1]])),
+        lambda a: np.take_along_axis(a, np.array([[1, 0, 1]]), 0),
+        (2, 3),
+    ),
+    "index_select": (lambda L, x: L.index_select(x, 1, L.tensor([2, 0, 2])), lambda a: a[:, [2, 0, 2]], (2, 3)),
+    "index_select_0": (lambda L, x: x.index_select(0, L.tensor([1])), lambda a: a[[1]], (2, 3)),
+    "masked_select": (lambda L, x: L.masked_select(x, x > 0), lambda a: a[a > 0], (2, 3)),
+    "masked_select_bcast": (lambda L, x: x.masked_select(L.tensor([True, False, True])), lambda a: a[:, [0, 2]].reshape(-1), (2, 3)),  # fmt: skip
+    "sort_values": (lambda L, x: x.sort(1).values, lambda a: np.sort(a, 1), (2, 3)),
+    "sort_desc": (lambda L, x: L.sort(x, 0, descending=True)[0], lambda a: -np.sort(-a, 0), (2, 3)),
+    "topk": (lambda L, x: x.topk(2).values, lambda a: -np.sort(-a, 1)[:, :2], (2, 3)),
+    "topk_smallest_dim0": (lambda L, x: L.topk(x, 1, 0, largest=False)[0], lambda a: a.min(0, keepdims=True), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", INDEX_OPS)
+def test_index_op_forward_matches_numpy(name):
+    fn, np_fn, shape = INDEX_OPS[name]
+    check_numpy(fn, np_fn, arrays([shape]))
+
+
+@pytest.mark.parametrize("name", INDEX_OPS)
+def test_index_op_gradcheck(name):
+    fn, _, shape = INDEX_OPS[name]
+    check_grad(fn, arrays([shape]))
+    check_gradgrad(fn, arrays([shape]))
+
+
+@requires_torch
+@pytest.mark.parametrize("name", INDEX_OPS)
+def test_index_op_matches_torch(name):
+    fn, _, shape = INDEX_OPS[name]
+    check_torch(fn, arrays([shape]))
+
+
+def test_scatter_add_forward_and_gradients():
+    idx = morch.tensor([[0, 1, 0], [2, 0, 0]])
+    base, src = arrays([(3, 3), (2, 3)])
+    expected = base.copy()
+    for i in range(2):
+        for j in range(3):
+            expected[idx[i, j].item(), j] += src[i, j]
+    out = morch.scatter_add(morch.tensor(base), 0, idx, morch.tensor(src))
+    np.testing.assert_allclose(out.numpy(), expected)
+    check_grad(lambda L, b, s: L.scatter_add(b, 0, idx, s), [base, src])
+    check_gradgrad(lambda L, b, s: b.scatter_add(0, idx, s) ** 2, [base, src])
+
+
+def test_scatter_add_with_src_larger_than_index():
+    # only the part of src that the index covers is used (PyTorch's forward; its backward fails here)
+    base, src = arrays([(2, 4), (3, 5)])
+    idx = np.array([[3, 0], [1, 1]])
+    expected = base.copy()
+    for i, j in np.ndindex(idx.shape):
+        expected[i, idx[i, j]] += src[i, j]
+    fn = lambda L, b, s: b.scatter_add(1, L.tensor(idx), s)  # noqa: E731
+    check_numpy(fn, lambda b, s: expected, [base, src])
+    check_grad(fn, [base, src])
+    if torch is not None:
+        np.testing.assert_allclose(fn(torch, torch.tensor(base), torch.tensor(src)).numpy(), expected)
+
+
+def test_gather_errors():
+    with pytest.raises(TypeError, match="integer"):
+        morch.ones(2, 3).gather(1, morch.tensor([[0.0]]))
+    with pytest.raises(ValueError, match="dimensions"):
+        morch.ones(2, 3).gather(1, morch.tensor([0]))
+
+
+def test_sort_argsort_topk_indices_and_stability():
+    x = morch.tensor([[3.0, 1.0, 2.0, 1.0]])
+    v, i = x.sort()
+    assert v.tolist() == [[1, 1, 2, 3]] and i.tolist() == [[1, 3, 2, 0]]
+    assert x.argsort(descending=True).tolist() == [[0, 2, 1, 3]]
+    v, i = morch.topk(x, 2)
+    assert v.tolist() == [[3, 2]] and i.tolist() == [[0, 2]]
+    assert i.dtype == morch.int64
+    with pytest.raises(ValueError, match="topk"):
+        x.topk(5)
+    assert morch.tensor([True, False, True]).argsort(descending=True).tolist() == [0, 2, 1]
+
+
+def test_nonzero():
+    x = morch.tensor([[0, 1], [2, 0]])
+    assert x.nonzero().tolist() == [[0, 1], [1, 0]]
+    rows, cols = morch.nonzero(x, as_tuple=True)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
+    assert morch.nonzero(morch.tensor(5)).shape == (1, 0)
+    assert morch.nonzero(morch.tensor(0)).shape == (0, 0)
+    assert [t.tolist() for t in morch.nonzero(morch.tensor(5), as_tuple=True)] == [[0]]
+    assert [t.tolist() for t in morch.where(morch.tensor(0.0))] == [[]]
+
+
+def test_masked_fill_with_tensor_value_and_broadcast_mask():
+    x = morch.ones(2, 3, requires_grad=True)
+    out = x.masked_fill(morch.tensor([True, False, False]), morch.tensor(-5.0))
+    assert out.tolist() == [[-5, 1, 1], [-5, 1, 1]]
+    out.sum().backward()
+    assert x.grad.tolist() == [[0, 1, 1], [0, 1, 1]]
+
+
+def test_constant_pad_op_and_gradients():
+    (a,) = arrays([(2, 3)])
+    x = morch.tensor(a, dtype=morch.float64, requires_grad=True)
+    widths = ((1, 0), (2, 1))
+    out = ConstantPad.apply(x, widths=widths, value=0.5)
+    np.testing.assert_array_equal(out.detach().numpy(), np.pad(a, widths, constant_values=0.5))
+    assert morch.autograd.gradcheck(lambda t: ConstantPad.apply(t, widths=widths), (x,))
+    assert morch.autograd.gradgradcheck(lambda t: ConstantPad.apply(t, widths=widths) ** 2, (x,))
+
+
+@requires_torch
+def test_index_of_tensor_result_keeps_grad_fn_name():
+    x = morch.ones(3, requires_grad=True)
+    assert "IndexBackward" in repr(x[0:2])
+    assert_close(x[0:2], torch.ones(2))
