@@ -212,7 +212,11 @@ INDEX_OPS = {
     "index_select": (lambda L, x: L.index_select(x, 1, L.tensor([2, 0, 2])), lambda a: a[:, [2, 0, 2]], (2, 3)),
     "index_select_0": (lambda L, x: x.index_select(0, L.tensor([1])), lambda a: a[[1]], (2, 3)),
     "masked_select": (lambda L, x: L.masked_select(x, x > 0), lambda a: a[a > 0], (2, 3)),
-    "masked_select_bcast": (lambda L, x: x.masked_select(L.tensor([True, False, True])), lambda a: a[:, [0, 2]].reshape(-1), (2, 3)),  # fmt: skip
+    "masked_select_bcast": (
+        lambda L, x: x.masked_select(L.tensor([True, False, True])),
+        lambda a: a[:, [0, 2]].reshape(-1),
+        (2, 3),
+    ),
     "sort_values": (lambda L, x: x.sort(1).values, lambda a: np.sort(a, 1), (2, 3)),
     "sort_desc": (lambda L, x: L.sort(x, 0, descending=True)[0], lambda a: -np.sort(-a, 0), (2, 3)),
     "topk": (lambda L, x: x.topk(2).values, lambda a: -np.sort(-a, 1)[:, :2], (2, 3)),
