@@ -585,6 +585,7 @@ def _load_from(f, name: str, size: int | None, map_fn):
     except (UnicodeDecodeError, ValueError, KeyError, TypeError):
         raise r.error("malformed header (not the JSON structure morch writes)") from None
     entries = _check_table(table, data_len, r.error)
-    r.read(pad, "header padding")
+    if any(r.read(pad, "header padding")):
+        raise r.error("corrupted padding after the header (expected zero bytes)")
     arrays = _read_arrays(r, entries, data_len)
     return _Decoder(arrays, entries, map_fn, r.error).decode(root)
