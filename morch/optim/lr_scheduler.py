@@ -168,8 +168,10 @@ def _track_optimizer_step(optimizer: Optimizer) -> None:
     """Wrap ``optimizer.step`` (once) so schedulers can warn when they are stepped before it."""
     if getattr(optimizer.step, "_tracked_by_lr_scheduler", False):
         return
+    func = getattr(optimizer.step, "__func__", None)
+    if func is None:  # step was replaced by a plain function: leave it (step() will warn)
+        return
     opt_ref = weakref.ref(optimizer)
-    func = optimizer.step.__func__
 
     @wraps(func)
     def step(*args, **kwargs):

@@ -19,6 +19,7 @@ from morch.utils.data import (
     SubsetRandomSampler,
     TensorDataset,
     WeightedRandomSampler,
+    default_collate,
     random_split,
 )
 
@@ -173,6 +174,41 @@ def test_batches_in_order():
     assert isinstance(x, morch.Tensor) and tuple(x.shape) == (4, 2) and y.tolist() == [0, 1, 2, 3]
     assert batches[-1][1].tolist() == [8, 9]
     assert y.dtype == morch.int64 and x.dtype == morch.float32
+
+
+def test_tensor_dataset_fast_path_equals_collating_samples():
+    x = morch.tensor(np.random.default_rng(0).standard_normal((9, 2, 3)))
+    y = morch.tensor([True, False] * 4 + [True])
+    ds = TensorDataset(x, y)
+    order = [4, 0, 8, 3, -1]
+    fast = list(DataLoader(ds, batch_size=2, sampler=order))
+    slow = list(DataLoader(ds, batch_size=2, sampler=order, collate_fn=lambda b: default_collate(b)))
+    assert len(fast) == len(slow) == 3
+    for f, s in zip(fast, slow):
+        assert isinstance(f, list) and len(f) == 2
+        for a, b in zip(f, s):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(IndexError, match="index 9 is out of bounds for a dataset of size 9"):
+        list(DataLoader(ds, batch_size=2, sampler=[0, 9]))
+
+
+def test_tensor_dataset_subclass_transform_is_applied():
+    class Doubled(TensorDataset):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 2, y
+
+    ds = Doubled(morch.ones(4, 1), morch.arange(4))
+    x, y = next(iter(DataLoader(ds, batch_size=4)))
+    assert x.flatten().tolist() == [2.0] * 4
+
+
+def test_tensor_dataset_requiring_grad_keeps_the_graph():
+    w = morch.ones(4, 2, requires_grad=True)
+    (x,) = next(iter(DataLoader(TensorDataset(w), batch_size=4)))
+    x.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.ones((4, 2)))
 
 
 def test_drop_last():

@@ -173,7 +173,14 @@ class DataLoader:
         dataset, collate = self.dataset, self.collate_fn
         if self.batch_sampler is not None:
             getitems = getattr(dataset, "__getitems__", None)
+            # fast path: rows of a TensorDataset batched with one fancy index per tensor
+            fast = getattr(dataset, "_default_collated", None) if collate is default_collate else None
             for indices in self.batch_sampler:
+                if fast is not None:
+                    batch = fast(indices)
+                    if batch is not None:
+                        yield batch
+                        continue
                 samples = getitems(indices) if callable(getitems) else [dataset[i] for i in indices]
                 yield collate(samples)
         else:

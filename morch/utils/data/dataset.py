@@ -9,6 +9,8 @@ import numbers
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 
+import numpy as np
+
 from morch.random import Generator, _gen
 from morch.tensor import Tensor, _wrap
 
@@ -71,6 +73,20 @@ class TensorDataset(Dataset):
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0] if self.tensors else 0
+
+    def _default_collated(self, indices: list[int]) -> list[Tensor] | None:
+        """What ``default_collate([self[i] for i in indices])`` gives, with one fancy index per tensor
+        (the DataLoader's fast path), or None when autograd must see the indexing."""
+        if type(self).__getitem__ is not TensorDataset.__getitem__:  # a subclass may transform samples
+            return None
+        if not self.tensors or any(t._requires_grad for t in self.tensors):
+            return None
+        n = len(self)
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            bad = idx[(idx < -n) | (idx >= n)][0]
+            raise IndexError(f"index {bad} is out of bounds for a dataset of size {n}")
+        return [_wrap(t._data[idx]) for t in self.tensors]
 
 
 def _row(t: Tensor, index) -> Tensor:
