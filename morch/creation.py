@@ -21,27 +21,45 @@ def _finish(arr: np.ndarray, requires_grad: bool, dev) -> Tensor:
     return t
 
 
-def _from_data(data) -> np.ndarray:
-    """An array for Python data, with PyTorch's default dtypes (float32 for floats, int64 for ints)."""
+def _from_data(data, dtype=None) -> np.ndarray:
+    """An array for the data, in ``dtype`` or else PyTorch's default (float32 for Python floats, int64
+    for ints; numpy arrays and tensors keep theirs). May share memory with ``data``."""
     if isinstance(data, Tensor):
-        return data._data
-    if isinstance(data, np.ndarray):
-        return data
-    if isinstance(data, np.generic):
-        return np.asarray(data)
+        arr = data._data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
+    else:
+        arr = _python_data(data)
+        if dtype is None and arr.dtype.kind == "f":
+            dtype = dtypes.default_float()
+    if dtype is not None:
+        return arr.astype(dtypes.to_numpy(dtype), copy=False)
+    dtypes.from_numpy(arr.dtype)  # refuses numpy dtypes morch does not support
+    return arr
+
+
+def _python_data(data) -> np.ndarray:
+    """Numbers and (nested) sequences of them as an array of float64, int64 or bool."""
     try:
         arr = np.array(data)
-    except ValueError as e:
-        raise ValueError(f"could not make a tensor from {type(data).__name__}: {e}") from None
-    if arr.dtype == object or arr.dtype.kind in "USVMm":
-        raise TypeError(f"could not make a tensor from {type(data).__name__} with elements of type {arr.dtype}")
-    if arr.dtype.kind == "c":
-        raise TypeError("complex tensors are not supported by morch")
-    if arr.dtype.kind == "f":
-        return arr.astype(dtypes.default_float(), copy=False)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"tensor(): could not make a tensor from this {type(data).__name__}: {e}") from None
+    except OverflowError:
+        raise RuntimeError("tensor(): an integer is out of the range of int64") from None
+    if arr.dtype.kind in "fb" or arr.dtype == np.int64:
+        return arr
     if arr.dtype.kind in "iu":
-        return arr.astype(np.int64, copy=False)
-    return arr
+        if arr.dtype == np.uint64 and (arr > np.iinfo(np.int64).max).any():
+            raise RuntimeError("tensor(): an integer is out of the range of int64")
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "c":
+        raise TypeError("tensor(): complex numbers are not supported by morch")
+    items = arr.ravel().tolist()
+    bad = [x for x in items if not isinstance(x, (bool, int, float))]
+    if not bad and items:  # only Python numbers, so some int did not fit into int64
+        raise RuntimeError("tensor(): an integer is out of the range of int64")
+    what = type(bad[0]).__name__ if bad else arr.dtype.name
+    raise TypeError(f"tensor(): could not make a tensor from a {type(data).__name__} holding {what} (numbers only)")
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -53,22 +71,16 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         device: only 'cpu' is accepted.
         requires_grad: record operations on the tensor for autograd.
     """
-    arr = np.array(_from_data(data), copy=True)
-    if dtype is not None:
-        arr = arr.astype(dtypes.to_numpy(dtype), copy=False)
-    else:
-        dtypes.from_numpy(arr.dtype)  # refuses unsupported numpy dtypes
-    return _finish(arr, requires_grad, device)
+    return _finish(np.array(_from_data(data, dtype), copy=True), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a numpy array or tensor when no conversion is needed."""
-    if isinstance(data, Tensor) and dtype is None:
-        return data
-    arr = _from_data(data)
-    if dtype is not None:
-        arr = arr.astype(dtypes.to_numpy(dtype), copy=False)
-    return _finish(arr, False, device)
+    if isinstance(data, Tensor):
+        if device is not None:
+            globals()["device"](device)
+        return data if dtype is None else data.to(dtype)
+    return _finish(_from_data(data, dtype), False, device)
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:

@@ -75,11 +75,11 @@ class Tensor:
             globals()["device"](device)
         nd = dtypes.to_numpy(dtype) if dtype is not None else dtypes.default_float()
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
-            data = args[0]
-            arr = data._data if isinstance(data, Tensor) else np.asarray(data)
-            arr = arr.astype(nd, copy=False)
+            from morch.creation import _from_data
+
+            arr = np.array(_from_data(args[0], nd), copy=True)
         else:
-            arr = np.empty(_size_arg(args), dtype=nd)
+            arr = np.empty(_size_arg(args) if args else (0,), dtype=nd)
         _init(self, arr, None, False)
         if requires_grad:
             self.requires_grad = True
@@ -327,8 +327,10 @@ class Tensor:
         return _wrap(self._data)
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place (ops that already used it then refuse to backward)."""
         self.grad_fn = None
         self._requires_grad = False
+        self._version += 1
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -349,8 +351,8 @@ class Tensor:
 
         def hook(g):
             t = ref()
-            if t is not None:
-                t.grad = g if t.grad is None else t.grad + g
+            if t is not None:  # a copy: g itself flows on to other nodes and may be the caller's tensor
+                t.grad = g.clone() if t.grad is None else t.grad + g
 
         hook._retains = True
         self.register_hook(hook)

@@ -111,9 +111,9 @@ def _call_backward(fn: Function, g: Tensor, create_graph: bool) -> tuple:
             r = hook(g)
             if r is not None:
                 g = r
-    # an op whose backward never reads its inputs' values (Add, Reshape ...) says so with
-    # reads_inputs = False: changing those inputs in place afterwards is then harmless, as in PyTorch
-    for t, v in zip(fn.inputs, fn._versions) if getattr(fn, "reads_inputs", True) else ():
+    # Every input is checked, also those whose values backward does not read (stricter than PyTorch):
+    # a tracked in-place op gives its tensor a new grad_fn, and the walk follows inputs' grad_fn.
+    for t, v in zip(fn.inputs, fn._versions):
         if t._version != v:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace "
@@ -255,13 +255,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 r = hook(g)
                 if r is not None:
                     g = r
+                    seen_arrays.add(id(r._data))  # the hook's tensor may be referenced elsewhere
         _accumulate(leaf, g, create_graph, seen_arrays)
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, seen_arrays: set) -> None:
     """Add ``g`` into ``leaf.grad``. A new ``.grad`` owns its memory: optimizers update it in place."""
     if leaf.grad is None:
-        if not create_graph:
+        if create_graph:
+            g = g.clone()  # recorded, so the copy stays differentiable
+        else:
             a = g._data
             if a.base is not None or not a.flags.writeable or id(a) in seen_arrays:
                 a = a.copy()

@@ -17,7 +17,6 @@ def _need(fn: Function, i: int) -> bool:
 
 # ------------------------------------------------------------------ arithmetic
 class Add(Function):
-    reads_inputs = False
     symbol = "+"
 
     def forward(self, a, b):
@@ -28,7 +27,6 @@ class Add(Function):
 
 
 class Sub(Function):
-    reads_inputs = False
     symbol = "-"
 
     def forward(self, a, b):
@@ -62,8 +60,6 @@ class Div(Function):
 
 
 class Neg(Function):
-    reads_inputs = False
-
     def forward(self, a):
         return -a
 
@@ -111,8 +107,6 @@ class PowScalar(Function):
 class RPowScalar(Function):
     """p ** a with a Python number p (2 ** x)."""
 
-    reads_inputs = False
-
     def forward(self, a, base):
         self.base = base
         self.out = np.power(np.asarray(base, a.dtype), a)
@@ -124,8 +118,6 @@ class RPowScalar(Function):
 
 # ------------------------------------------------------------------ unary math
 class Exp(Function):
-    reads_inputs = False
-
     def forward(self, a):
         self.out = np.exp(a)
         return self.out
@@ -151,8 +143,6 @@ class Log1p(Function):
 
 
 class Expm1(Function):
-    reads_inputs = False
-
     def forward(self, a):
         self.out = np.expm1(a)
         return self.out
@@ -162,8 +152,6 @@ class Expm1(Function):
 
 
 class Sqrt(Function):
-    reads_inputs = False
-
     def forward(self, a):
         self.out = np.sqrt(a)
         return self.out
@@ -197,8 +185,6 @@ class Cos(Function):
 
 
 class Tan(Function):
-    reads_inputs = False
-
     def forward(self, a):
         self.out = np.tan(a)
         return self.out
@@ -209,8 +195,6 @@ class Tan(Function):
 
 
 class Tanh(Function):
-    reads_inputs = False
-
     def forward(self, a):
         self.out = np.tanh(a)
         return self.out
@@ -221,8 +205,6 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    reads_inputs = False
-
     def forward(self, a):
         # exp of a non-positive number only: no overflow warnings for large |a|
         e = np.exp(-np.abs(a))
@@ -235,8 +217,6 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    reads_inputs = False
-
     def forward(self, a):
         self.mask = a > 0
         return np.where(self.mask, a, a.dtype.type(0))
@@ -260,7 +240,6 @@ class Erf(Function):
 class _Piecewise(Function):
     """Ops whose derivative is zero almost everywhere (sign, floor, ...): PyTorch gives zero gradients."""
 
-    reads_inputs = False
     np_fn = None
 
     def forward(self, a):
@@ -292,8 +271,6 @@ class Trunc(_Piecewise):
 
 # ------------------------------------------------------------------ two-input selections
 class Maximum(Function):
-    reads_inputs = False
-
     def forward(self, a, b):
         # ties share the gradient equally, as in PyTorch
         self.wa = (a > b) + (a == b) * np.asarray(0.5, dtype=np.result_type(a, b))
@@ -305,8 +282,6 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    reads_inputs = False
-
     def forward(self, a, b):
         self.wa = (a < b) + (a == b) * np.asarray(0.5, dtype=np.result_type(a, b))
         return np.minimum(a, b)
@@ -317,8 +292,6 @@ class Minimum(Function):
 
 
 class Clamp(Function):
-    reads_inputs = False
-
     def forward(self, a, min=None, max=None):  # noqa: A002
         lo = -np.inf if min is None else min
         hi = np.inf if max is None else max
@@ -344,8 +317,6 @@ class Where(Function):
 class Cast(Function):
     """Change dtype; the gradient is cast back."""
 
-    reads_inputs = False
-
     def forward(self, a, dtype):
         self.in_dtype = a.dtype
         return a.astype(dtype)
@@ -355,8 +326,6 @@ class Cast(Function):
 
 
 class Clone(Function):
-    reads_inputs = False
-
     def forward(self, a):
         return a.copy()
 
@@ -368,7 +337,6 @@ class Clone(Function):
 class _NoGrad(Function):
     """Ops whose outputs are not differentiable (bool or integer results)."""
 
-    reads_inputs = False
     np_fn = None
 
     def forward(self, *arrays):

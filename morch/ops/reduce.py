@@ -30,8 +30,6 @@ class _Reduce(Function):
 
 
 class Sum(_Reduce):
-    reads_inputs = False
-
     def forward(self, a, dim=None, keepdim=False, dtype=None):
         dim = self._setup(a, dim, keepdim)
         if dtype is None and (a.dtype.kind in "bu" or (a.dtype.kind == "i" and a.dtype.itemsize < 8)):
@@ -43,8 +41,6 @@ class Sum(_Reduce):
 
 
 class Mean(_Reduce):
-    reads_inputs = False
-
     def forward(self, a, dim=None, keepdim=False):
         dim = self._setup(a, dim, keepdim)
         if a.dtype.kind != "f":
@@ -81,7 +77,6 @@ class Amin(Amax):
 
 
 class _IndexReduce(Function):
-    reads_inputs = False
     np_fn = None
 
     def forward(self, a, dim=None, keepdim=False):
@@ -127,8 +122,6 @@ class LogSumExp(_Reduce):
 
 
 class Cumsum(Function):
-    reads_inputs = False
-
     def forward(self, a, dim):
         self.dim = dim = norm_dim(dim, a.ndim, "cumsum")
         return np.cumsum(a, axis=dim)

@@ -12,8 +12,6 @@ from morch.ops.util import norm_dim, norm_dims
 class _Restride(Function):
     """Ops that only change the shape: backward reshapes the gradient back."""
 
-    reads_inputs = False
-
     def backward(self, g):
         return g.reshape(self.in_shape)
 
@@ -58,8 +56,6 @@ class Unsqueeze(_Restride):
 
 
 class Transpose(Function):
-    reads_inputs = False
-
     def forward(self, a, dim0, dim1):
         if a.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
             self.dims = (0, 0)
@@ -72,8 +68,6 @@ class Transpose(Function):
 
 
 class Permute(Function):
-    reads_inputs = False
-
     def forward(self, a, dims):
         if len(dims) != a.ndim:
             raise op_error(
@@ -90,8 +84,6 @@ class Permute(Function):
 
 class Expand(Function):
     """Broadcast to a larger shape (a read-only view); backward sums back."""
-
-    reads_inputs = False
 
     def forward(self, a, shape):
         self.in_shape = a.shape
@@ -118,8 +110,6 @@ class Expand(Function):
 
 
 class Flip(Function):
-    reads_inputs = False
-
     def forward(self, a, dims):
         self.dims = dims = tuple(norm_dim(d, a.ndim, "flip") for d in dims)
         return np.flip(a, dims)
@@ -129,8 +119,6 @@ class Flip(Function):
 
 
 class Roll(Function):
-    reads_inputs = False
-
     def forward(self, a, shifts, dims):
         self.shifts, self.dims = shifts, dims
         return np.roll(a, shifts, dims)
@@ -141,8 +129,6 @@ class Roll(Function):
 
 class Repeat(Function):
     """``torch.Tensor.repeat`` (numpy's tile)."""
-
-    reads_inputs = False
 
     def forward(self, a, repeats):
         self.in_shape = (1,) * (len(repeats) - a.ndim) + a.shape
@@ -157,8 +143,6 @@ class Repeat(Function):
 
 
 class Cat(Function):
-    reads_inputs = False
-
     def forward(self, *arrays, dim=0):
         if not arrays:
             raise op_error(ValueError, "cat(): expected a non-empty list of Tensors")
