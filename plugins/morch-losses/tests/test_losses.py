@@ -23,9 +23,9 @@ def rand64(*shape, low=-3.0, high=3.0, seed=0, requires_grad=True):
     return morch.tensor(rng.uniform(low, high, shape), dtype=morch.float64, requires_grad=requires_grad)
 
 
-def np_huber(x, t, delta=1.0):
+def np_pseudo_huber(x, t, delta=1.0):
     d = x - t
-    return np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+    return delta**2 * (np.sqrt(1 + (d / delta) ** 2) - 1)
 
 
 def np_focal(x, t, alpha=0.25, gamma=2.0):
@@ -38,16 +38,20 @@ def np_focal(x, t, alpha=0.25, gamma=2.0):
 
 def test_registered_names(plugin):
     assert plugin.status == "loaded" and plugin.errors == []
-    assert plugin.ops == ["huber_loss", "sigmoid_focal_loss"]
+    assert plugin.ops == ["pseudo_huber_loss", "sigmoid_focal_loss"]
 
 
-def test_huber_forward(plugin):
+def test_pseudo_huber_forward(plugin):
     x, t = rand64(3, 4, requires_grad=False), rand64(3, 4, seed=1, requires_grad=False)
-    ref = np_huber(x.numpy(), t.numpy(), 0.8)
-    np.testing.assert_allclose(morch.huber_loss(x, t, delta=0.8, reduction="none").numpy(), ref)
-    np.testing.assert_allclose(morch.huber_loss(x, t, delta=0.8).item(), ref.mean())
-    np.testing.assert_allclose(morch.huber_loss(x, t, delta=0.8, reduction="sum").item(), ref.sum())
-    assert morch.huber_loss([1.0, 2.0], [1.5, 0.0]).dtype == morch.float32
+    ref = np_pseudo_huber(x.numpy(), t.numpy(), 0.8)
+    np.testing.assert_allclose(morch.pseudo_huber_loss(x, t, delta=0.8, reduction="none").numpy(), ref)
+    np.testing.assert_allclose(morch.pseudo_huber_loss(x, t, delta=0.8).item(), ref.mean())
+    np.testing.assert_allclose(morch.pseudo_huber_loss(x, t, delta=0.8, reduction="sum").item(), ref.sum())
+    assert morch.pseudo_huber_loss([1.0, 2.0], [1.5, 0.0]).dtype == morch.float32
+    # quadratic near 0, linear with slope delta far away
+    np.testing.assert_allclose(morch.pseudo_huber_loss([1e-3], [0.0], delta=2.0).item(), 0.5e-6, rtol=1e-4)
+    big = morch.pseudo_huber_loss(morch.tensor([1e4, 1e4 + 1], dtype=morch.float64), 0.0, delta=2.0, reduction="none")
+    np.testing.assert_allclose((big[1] - big[0]).item(), 2.0, rtol=1e-6)
 
 
 def test_focal_forward(plugin):
@@ -60,17 +64,17 @@ def test_focal_forward(plugin):
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-def test_huber_gradcheck_and_gradgradcheck(plugin, reduction):
+def test_pseudo_huber_gradcheck_and_gradgradcheck(plugin, reduction):
     x, t = rand64(3, 4), rand64(3, 4, seed=1)
-    fn = lambda a, b: morch.huber_loss(a, b, reduction=reduction, delta=0.9)  # noqa: E731
+    fn = lambda a, b: morch.pseudo_huber_loss(a, b, reduction=reduction, delta=0.9)  # noqa: E731
     assert gradcheck(fn, (x, t))
     assert gradgradcheck(fn, (x, t))
 
 
-def test_huber_broadcasts_target(plugin):
+def test_pseudo_huber_broadcasts_target(plugin):
     x, t = rand64(3, 4), rand64(4, seed=1)
-    assert gradcheck(lambda a, b: morch.huber_loss(a, b, reduction="sum"), (x, t))
-    morch.huber_loss(x, t).backward()
+    assert gradcheck(lambda a, b: morch.pseudo_huber_loss(a, b, reduction="sum"), (x, t))
+    morch.pseudo_huber_loss(x, t).backward()
     assert t.grad.shape == (4,)
 
 
@@ -94,28 +98,31 @@ def test_focal_is_not_twice_differentiable(plugin):
 def test_errors_name_the_op_and_plugin(plugin):
     x = morch.tensor([1.0])
     with pytest.raises(ValueError, match=r"plugin 'losses'.*reduction must be one of"):
-        morch.huber_loss(x, x, reduction="avg")
+        morch.pseudo_huber_loss(x, x, reduction="avg")
     with pytest.raises(ValueError, match="delta must be positive"):
-        morch.huber_loss(x, x, delta=0.0)
-    with pytest.raises(TypeError, match=r"huber_loss\(\): missing a required argument: 'target'"):
-        morch.huber_loss(x)
+        morch.pseudo_huber_loss(x, x, delta=0.0)
+    with pytest.raises(TypeError, match=r"pseudo_huber_loss\(\): missing a required argument: 'target'"):
+        morch.pseudo_huber_loss(x)
 
 
 @requires_torch
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-def test_huber_matches_torch(plugin, reduction):
+def test_pseudo_huber_matches_torch_autograd(plugin, reduction):
+    # torch has no pseudo-Huber loss: compare with torch's autograd of the formula, to second order
     x, t = rand64(4, 5), rand64(4, 5, seed=1)
     tx, tt = (torch.tensor(a.detach().numpy(), requires_grad=True) for a in (x, t))
-    y, ty = (
-        morch.huber_loss(x, t, reduction=reduction, delta=1.3),
-        TF.huber_loss(tx, tt, reduction=reduction, delta=1.3),
-    )
+    y = morch.pseudo_huber_loss(x, t, reduction=reduction, delta=1.3)
+    tl = 1.3**2 * (torch.sqrt(1 + ((tx - tt) / 1.3) ** 2) - 1)
+    ty = {"none": tl, "mean": tl.mean(), "sum": tl.sum()}[reduction]
     np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
     seed = np.random.default_rng(2).standard_normal(tuple(y.shape))
-    gx, gt = morch.autograd.grad(y, (x, t), morch.tensor(seed))
-    tgx, tgt = torch.autograd.grad(ty, (tx, tt), torch.tensor(seed))
-    np.testing.assert_allclose(gx.numpy(), tgx.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(gt.numpy(), tgt.numpy(), rtol=1e-12)
+    gx, gt = morch.autograd.grad(y, (x, t), morch.tensor(seed), create_graph=True)
+    tgx, tgt = torch.autograd.grad(ty, (tx, tt), torch.tensor(seed), create_graph=True)
+    np.testing.assert_allclose(gx.detach().numpy(), tgx.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gt.detach().numpy(), tgt.detach().numpy(), rtol=1e-12)
+    (ggx,) = morch.autograd.grad((gx * gx).sum(), x)
+    (tggx,) = torch.autograd.grad((tgx * tgx).sum(), tx)
+    np.testing.assert_allclose(ggx.numpy(), tggx.numpy(), rtol=1e-10)
 
 
 def _torch_focal(x, t, alpha, gamma, reduction):
@@ -155,6 +162,6 @@ def test_found_through_the_entry_point(monkeypatch):
     monkeypatch.delenv("MORCH_DISABLE_PLUGIN_AUTOLOAD", raising=False)
     monkeypatch.delenv("MORCH_SKIP_PLUGINS", raising=False)
     with morch.plugins.isolated(autoload=True):
-        assert morch.huber_loss(morch.tensor([0.0]), morch.tensor([3.0])).item() == pytest.approx(2.5)
+        assert morch.pseudo_huber_loss(morch.tensor([0.0]), morch.tensor([3.0])).item() == pytest.approx(10**0.5 - 1)
         (info,) = [p for p in morch.plugins.list_plugins() if p.name == "losses"]
-        assert info.distribution == "morch-losses" and info.ops == ["huber_loss", "sigmoid_focal_loss"]
+        assert info.distribution == "morch-losses" and info.ops == ["pseudo_huber_loss", "sigmoid_focal_loss"]

@@ -1,6 +1,6 @@
 """Loss ops with two tensor inputs and several parameters.
 
-``HuberLoss`` writes its backward with morch ops, so it can be differentiated twice.
+``PseudoHuberLoss`` writes its backward with morch ops, so it can be differentiated twice.
 ``SigmoidFocalLoss`` writes its backward with numpy (one fused formula) and says so with
 ``differentiable = False``: first derivatives work everywhere, and asking for a second one
 raises an error naming the op and the plugin.
@@ -33,35 +33,37 @@ def _unreduce(grad, reduction: str, count: int):
     return grad / count if reduction == "mean" else grad
 
 
-class HuberLoss(Function):
-    """huber_loss(input, target, *, reduction="mean", delta=1.0), as ``torch.nn.functional.huber_loss``.
+class PseudoHuberLoss(Function):
+    """pseudo_huber_loss(input, target, *, delta=1.0, reduction="mean").
 
-    Elementwise ``0.5 * d**2`` where ``|d| < delta`` and ``delta * (|d| - 0.5 * delta)``
-    elsewhere, with ``d = input - target`` (broadcast), then averaged, summed or kept.
-    Differentiable twice. Unlike torch, reduction and delta are keyword-only.
+    Elementwise ``delta**2 * (sqrt(1 + (d / delta)**2) - 1)`` with ``d = input - target``
+    (broadcast), then averaged, summed or kept: quadratic for small ``|d|``, linear with slope
+    ``delta`` for large ones, like the Huber loss (``torch.nn.functional.huber_loss``) but smooth,
+    so it is differentiable any number of times. The backward is written with morch ops, so
+    second derivatives work.
 
     Args:
         input: the predictions.
         target: the targets (may require grad too).
+        delta: the scale at which the loss turns from quadratic to linear; must be positive.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        delta: where the loss changes from quadratic to linear; must be positive.
     """
 
-    def forward(self, input, target, *, reduction="mean", delta=1.0):  # noqa: A002 - torch's argument name
-        _check_reduction("huber_loss", reduction)
+    def forward(self, input, target, *, delta=1.0, reduction="mean"):  # noqa: A002 - torch's argument name
+        _check_reduction("pseudo_huber_loss", reduction)
         if not delta > 0:
-            raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-        self.reduction, self.delta = reduction, delta
-        d = input - target
-        a = np.abs(d)
-        loss = np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+            raise ValueError(f"pseudo_huber_loss: delta must be positive, got {delta}")
+        self.delta, self.reduction = delta, reduction
+        r2 = ((input - target) / delta) ** 2
+        loss = delta * delta * r2 / (np.sqrt(1 + r2) + 1)  # = delta**2 (sqrt(1 + r2) - 1), without cancellation
         self.count = loss.size
         return _reduce(loss, reduction)
 
     def backward(self, grad):
         x, t = self.inputs
-        # d loss / d input = clamp(d, -delta, delta): d inside the quadratic zone, +-delta outside
-        g = _unreduce(grad, self.reduction, self.count) * (x - t).clamp(-self.delta, self.delta)
+        d = x - t
+        # d loss / d input = d / sqrt(1 + (d / delta)**2), between -delta and delta
+        g = _unreduce(grad, self.reduction, self.count) * d / (1 + (d / self.delta) ** 2).sqrt()
         need_x, need_t = self.needs_input_grad
         return (g if need_x else None), (-g if need_t else None)
 

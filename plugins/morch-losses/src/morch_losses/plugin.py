@@ -2,10 +2,10 @@
 
 from morch.plugins import hookimpl
 
-from morch_losses.ops import HuberLoss, SigmoidFocalLoss
+from morch_losses.ops import PseudoHuberLoss, SigmoidFocalLoss
 
 
 @hookimpl
 def register_ops(register):
-    register(HuberLoss, functional=True)  # morch.huber_loss, morch.nn.functional.huber_loss
+    register(PseudoHuberLoss, functional=True)  # morch.pseudo_huber_loss, morch.nn.functional.pseudo_huber_loss
     register(SigmoidFocalLoss, functional=True)
