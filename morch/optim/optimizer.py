@@ -35,8 +35,8 @@ def _check_number(name: str, value) -> None:
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} ({value!r})")
 
 
-def check_nonnegative(group: dict, key: str, label: str | None = None) -> None:
-    """Raise ``ValueError("Invalid <label> value: v")`` unless ``group[key]`` is a number >= 0."""
+def check_nonnegative(group: dict, key: str) -> None:
+    """Raise ``ValueError("Invalid <key> value: v")`` (torch's wording) unless ``group[key]`` is a number >= 0."""
     value = group[key]
     if value is required:
         return
@@ -46,7 +46,7 @@ def check_nonnegative(group: dict, key: str, label: str | None = None) -> None:
             raise ValueError(f"Invalid learning rate: {value}")
         if key == "eps":
             raise ValueError(f"Invalid epsilon value: {value}")
-        raise ValueError(f"Invalid {label or key} value: {value}")
+        raise ValueError(f"Invalid {key} value: {value}")
 
 
 def check_implementation_flags(foreach=None, fused=None, differentiable: bool = False) -> None:
@@ -96,6 +96,11 @@ class Optimizer:
             )
         if isinstance(params, dict):
             params = [params]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the ordering of "
+                "tensors in sets will change between runs. Please use a list instead."
+            )
         try:
             groups = list(params)
         except TypeError:
