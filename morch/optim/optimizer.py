@@ -137,7 +137,10 @@ class Optimizer:
         g = p.grad
         if g is None:
             return None
-        d = g._data
+        try:
+            d = g._data
+        except AttributeError:
+            raise TypeError(f"optimizer step: a parameter's .grad must be a Tensor, got {type(g).__name__}") from None
         if d.shape != p._data.shape:
             raise RuntimeError(
                 f"optimizer step: gradient of shape {tuple(d.shape)} does not match its parameter "
