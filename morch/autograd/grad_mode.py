@@ -17,6 +17,12 @@ class _GradModeContext:
 
     _mode = True
 
+    def __new__(cls, *args, **kwargs):
+        # ``@no_grad`` without parentheses, as PyTorch allows: decorate the function at once
+        if len(args) == 1 and not kwargs and callable(args[0]) and issubclass(cls, (no_grad, enable_grad)):
+            return object.__new__(cls)(args[0])
+        return object.__new__(cls)
+
     def __enter__(self):
         global _enabled
         self._prev = _enabled
@@ -28,31 +34,42 @@ class _GradModeContext:
         return False
 
     def __call__(self, fn):
+        mode = self._mode
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            global _enabled
+            prev = _enabled
+            _enabled = mode
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                _enabled = prev
 
         return wrapper
 
 
 class no_grad(_GradModeContext):
-    """Disable graph recording: ``with morch.no_grad():`` or ``@morch.no_grad()``."""
+    """Disable graph recording: ``with morch.no_grad():``, ``@morch.no_grad()`` or ``@morch.no_grad``."""
 
     _mode = False
 
 
 class enable_grad(_GradModeContext):
-    """Enable graph recording inside a ``no_grad`` block."""
+    """Enable graph recording inside a ``no_grad`` block (also as a decorator)."""
 
     _mode = True
 
 
 class inference_mode(no_grad):
-    """Same as ``no_grad`` in morch (there is no separate inference tensor kind)."""
+    """Same as ``no_grad`` in morch (there is no separate inference tensor kind).
+
+    Args:
+        mode: True to disable graph recording, False to leave grad mode as it is.
+    """
 
     def __init__(self, mode: bool = True):
-        self._mode = not mode
+        self._mode = False if mode else _enabled
 
 
 class set_grad_enabled(_GradModeContext):
@@ -74,11 +91,7 @@ class set_grad_enabled(_GradModeContext):
     def __call__(self, fn):
         global _enabled
         _enabled = self._prev  # used as a decorator: do not change the mode at decoration time
-        mode = self._mode
+        return super().__call__(fn)
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper
+    def __repr__(self) -> str:
+        return f"morch.autograd.grad_mode.set_grad_enabled(mode={self._mode})"
