@@ -1,1 +1,77 @@
-"""Neural-network layers, losses and initialisation (``morch.nn``)."""
+"""Neural-network layers, losses and initialisation (``morch.nn``), as ``torch.nn``.
+
+``import morch.nn as nn`` and ``import morch.nn.functional as F`` work as in PyTorch.
+"""
+
+from morch.nn import functional, init, utils
+from morch.nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
+from morch.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from morch.nn.conv import Conv1d, Conv2d
+from morch.nn.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
+from morch.nn.flatten import Flatten, Unflatten
+from morch.nn.linear import Bilinear, Identity, Linear
+from morch.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineSimilarity,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    PairwiseDistance,
+    SmoothL1Loss,
+)
+from morch.nn.module import Module
+from morch.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from morch.nn.parameter import Buffer, Parameter
+from morch.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
+from morch.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from morch.nn.sparse import Embedding
+
+__all__ = [
+    "functional", "init", "utils", "Module", "Parameter", "Buffer",
+    "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+    "Identity", "Linear", "Bilinear", "Conv1d", "Conv2d",
+    "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Embedding", "Flatten", "Unflatten",
+    "ReLU", "ReLU6", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Sigmoid", "Tanh", "LogSigmoid", "Softsign",
+    "Tanhshrink", "Hardtanh", "Hardsigmoid", "Hardswish", "Threshold", "GLU", "PReLU", "Softmax", "LogSoftmax",
+    "Softmin",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
+    "KLDivLoss", "CosineSimilarity", "PairwiseDistance",
+]  # fmt: skip

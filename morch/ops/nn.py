@@ -1,11 +1,16 @@
-"""Ops that neural-network layers are made of: a fused linear map, (log-)softmax, and im2col/col2im."""
+"""Ops that neural-network layers are made of: a fused linear map, (log-)softmax, im2col/col2im and
+im2row/row2im for convolution, pooling, normalisation, the NLL loss, embedding lookups and a few
+activations. Each op's backward is written with morch ops (often an adjoint op defined next to it)
+so gradients of gradients work."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from morch.autograd.function import Function
+from morch.autograd import grad_mode
+from morch.autograd.function import Function, op_error
+from morch.tensor import _wrap
 
 
 class Linear(Function):
@@ -108,4 +113,466 @@ class Col2Im(Function):
         return Im2Col.apply(g, kernel_size=k, dilation=d, padding=p, stride=s)
 
 
-OPS = [Linear, Softmax, LogSoftmax, Im2Col, Col2Im]
+# ------------------------------------------------------------------ convolution as one GEMM
+def _conv_geometry(h, w, kernel_size, stride, padding, dilation):
+    (kh, kw), (sh, sw), (pt, pb, pl, pr), (dh, dw) = kernel_size, stride, padding, dilation
+    oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    return oh, ow
+
+
+class Im2Row(Function):
+    """conv2d's unfold: (N, C, H, W) -> (N*oh*ow, kh*kw*C), one row per output pixel.
+
+    Rows are ordered (n, y, x) and columns (ky, kx, c): channels vary fastest, so the copy reads
+    contiguous memory when the input is channels-last in memory (as conv outputs are), and the
+    convolution is then one GEMM with the weight permuted to (O, kh, kw, C).
+    ``padding`` is (top, bottom, left, right).
+    """
+
+    def forward(self, x, kernel_size, stride, padding, dilation):
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (pt, pb, pl, pr), (dh, dw) = kernel_size, stride, padding, dilation
+        oh, ow = _conv_geometry(h, w, kernel_size, stride, padding, dilation)
+        if oh <= 0 or ow <= 0:
+            raise op_error(
+                ValueError,
+                f"conv: kernel {kh}x{kw} (dilation {dh}x{dw}) is larger than the input {h}x{w} "
+                f"padded by {(pt, pb, pl, pr)}",
+            )
+        self.args = (x.shape, kernel_size, stride, padding, dilation)
+        xt = x.transpose(0, 2, 3, 1)
+        if pt or pb or pl or pr:
+            buf = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=x.dtype)
+            buf[:, pt : pt + h, pl : pl + w] = xt
+            xt = buf
+        win = sliding_window_view(xt, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(1, 2))
+        win = win[:, : sh * (oh - 1) + 1 : sh, : sw * (ow - 1) + 1 : sw, :, ::dh, ::dw]  # (n, oh, ow, c, kh, kw)
+        return win.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * c)
+
+    def backward(self, g):
+        return Row2Im.apply(g, args=self.args)
+
+
+class Row2Im(Function):
+    """The adjoint of Im2Row: add every row back into the window it came from (Im2Row's backward)."""
+
+    def forward(self, rows, args):
+        self.args = args
+        (n, c, h, w), (kh, kw), (sh, sw), (pt, pb, pl, pr), (dh, dw) = args
+        oh, ow = _conv_geometry(h, w, *args[1:])
+        g = rows.reshape(n, oh, ow, kh, kw, c)
+        out = np.zeros((n, h + pt + pb, w + pl + pr, c), dtype=rows.dtype)
+        for i in range(kh):  # a loop over kernel offsets only, never over pixels
+            for j in range(kw):
+                out[:, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += g[
+                    :, :, :, i, j
+                ]
+        return out[:, pt : pt + h, pl : pl + w].transpose(0, 3, 1, 2)
+
+    def backward(self, g):
+        _, k, s, p, d = self.args
+        return Im2Row.apply(g, kernel_size=k, stride=s, padding=p, dilation=d)
+
+
+# ------------------------------------------------------------------ pooling
+class PoolGeometry:
+    """Where the kernel windows of a 2-d pooling lie; shared by a pooling op and its adjoint.
+
+    The input is padded by ``padding`` on both sides and, in ceil mode, by enough extra on the
+    bottom/right for the last window; window (y, x) then starts at (y*sh, x*sw) of the padded input.
+    ``arg`` is set by MaxPool2d: for each output, the offset (ky*kw + kx) of its maximum in its window.
+    """
+
+    __slots__ = ("shape", "kernel", "stride", "padding", "dilation", "out", "extra", "arg")
+
+    def __init__(self, shape, kernel, stride, padding, dilation, ceil_mode, who):
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+        h, w = shape[-2:]
+        if min(kh, kw, sh, sw, dh, dw) <= 0 or min(ph, pw) < 0:
+            raise op_error(ValueError, f"{who}: kernel size, stride and dilation must be positive and padding >= 0")
+        if ph > kh // 2 or pw > kw // 2:
+            raise op_error(
+                ValueError,
+                f"{who}: pad should be at most half of effective kernel size, but got pad={(ph, pw)}, "
+                f"kernel_size={(kh, kw)}",
+            )
+        oh, ow = _pool_size(h, kh, sh, ph, dh, ceil_mode), _pool_size(w, kw, sw, pw, dw, ceil_mode)
+        if oh <= 0 or ow <= 0:
+            raise op_error(
+                ValueError,
+                f"{who}: output size would be {oh}x{ow}: the input {h}x{w} (padding {(ph, pw)}) is too small "
+                f"for kernel {(kh, kw)} with dilation {(dh, dw)}",
+            )
+        self.shape, self.kernel, self.stride, self.padding, self.dilation = shape, kernel, stride, padding, dilation
+        self.out = (oh, ow)
+        self.arg = None
+        # ceil mode: the last window may run past the padded input
+        self.extra = (
+            max(0, (oh - 1) * sh + dh * (kh - 1) + 1 - h - 2 * ph),
+            max(0, (ow - 1) * sw + dw * (kw - 1) + 1 - w - 2 * pw),
+        )
+
+    def padded(self, x: np.ndarray, fill) -> np.ndarray:
+        (ph, pw), (eh, ew) = self.padding, self.extra
+        if not (ph or pw or eh or ew):
+            return x
+        h, w = x.shape[-2:]
+        out = np.full(x.shape[:-2] + (h + 2 * ph + eh, w + 2 * pw + ew), fill, dtype=x.dtype)
+        out[..., ph : ph + h, pw : pw + w] = x
+        return out
+
+    def crop(self, xp: np.ndarray) -> np.ndarray:
+        (ph, pw), (h, w) = self.padding, self.shape[-2:]
+        return xp[..., ph : ph + h, pw : pw + w]
+
+    def windows(self):
+        """(k, slice into the padded input) for each kernel offset: the k-th element of every window."""
+        (kh, kw), (sh, sw), (dh, dw), (oh, ow) = self.kernel, self.stride, self.dilation, self.out
+        for i in range(kh):
+            for j in range(kw):
+                yield (
+                    i * kw + j,
+                    (
+                        Ellipsis,
+                        slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+                        slice(j * dw, j * dw + sw * (ow - 1) + 1, sw),
+                    ),
+                )
+
+    def zeros_padded(self, dtype) -> np.ndarray:
+        (ph, pw), (eh, ew), (h, w) = self.padding, self.extra, self.shape[-2:]
+        return np.zeros(self.shape[:-2] + (h + 2 * ph + eh, w + 2 * pw + ew), dtype=dtype)
+
+    def flat_indices(self, arg: np.ndarray) -> np.ndarray:
+        """PyTorch's return_indices: for each output, the flat index (y*W + x) of its maximum in the input."""
+        kw, (sh, sw), (ph, pw), (dh, dw), (oh, ow) = self.kernel[1], self.stride, self.padding, self.dilation, self.out
+        w = self.shape[-1]
+        arg = arg.astype(np.int64)
+        rows = (np.arange(oh) * sh - ph)[:, None] + (arg // kw) * dh
+        cols = (np.arange(ow) * sw - pw)[None, :] + (arg % kw) * dw
+        return rows * w + cols
+
+
+def _pool_size(size, k, s, p, d, ceil_mode):
+    span = size + 2 * p - d * (k - 1) - 1
+    if span < 0:
+        return 0
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:  # the last window must start inside the input or left padding
+        out -= 1
+    return out
+
+
+class MaxPool2d(Function):
+    """Max over each window of the last two dims; ties and NaNs as PyTorch (the first maximum wins, NaN propagates)."""
+
+    def forward(self, x, geometry):
+        self.geo = geo = geometry
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        xp = geo.padded(x, fill)
+        best = arg = None
+        for k, sl in geo.windows():  # kh*kw vectorised passes, each over every window at once
+            v = xp[sl]
+            if best is None:
+                best = v.copy()
+                arg = np.zeros(best.shape, dtype=np.uint8 if geo.kernel[0] * geo.kernel[1] < 256 else np.int32)
+                continue
+            m = v > best
+            if x.dtype.kind == "f":
+                m |= np.isnan(v)
+            np.copyto(best, v, where=m)
+            arg[m] = k
+        # the argmax is also left on the geometry, which belongs to this one call: return_indices reads it
+        self.arg = geo.arg = arg
+        return best
+
+    def backward(self, g):
+        return PoolScatter.apply(g, geometry=self.geo, arg=self.arg)
+
+
+class PoolScatter(Function):
+    """Max pooling's backward: each output's gradient goes to the input position that was its maximum."""
+
+    def forward(self, g, geometry, arg):
+        self.geo, self.arg = geometry, arg
+        out = geometry.zeros_padded(g.dtype)
+        for k, sl in geometry.windows():
+            out[sl] += np.where(arg == k, g, 0)
+        return geometry.crop(out)
+
+    def backward(self, gg):
+        return PoolGather.apply(gg, geometry=self.geo, arg=self.arg)
+
+
+class PoolGather(Function):
+    """The adjoint of PoolScatter: read each output's value at its recorded maximum position."""
+
+    def forward(self, x, geometry, arg):
+        self.geo, self.arg = geometry, arg
+        xp = geometry.padded(x, 0)
+        out = np.zeros(arg.shape, dtype=x.dtype)
+        for k, sl in geometry.windows():
+            np.copyto(out, xp[sl], where=arg == k)
+        return out
+
+    def backward(self, g):
+        return PoolScatter.apply(g, geometry=self.geo, arg=self.arg)
+
+
+class AvgPool2d(Function):
+    """Window sums of the last two dims divided by ``divisor`` (an array broadcasting against the output)."""
+
+    def forward(self, x, geometry, divisor):
+        self.geo, self.divisor = geometry, divisor
+        xp = geometry.padded(x, 0)
+        acc = None
+        for _, sl in geometry.windows():
+            acc = xp[sl].copy() if acc is None else acc.__iadd__(xp[sl])
+        return (acc / divisor).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        return AvgPool2dAdjoint.apply(g, geometry=self.geo, divisor=self.divisor)
+
+
+class AvgPool2dAdjoint(Function):
+    """The transpose of AvgPool2d (its backward): spread each output's value / divisor over its window."""
+
+    def forward(self, g, geometry, divisor):
+        self.geo, self.divisor = geometry, divisor
+        share = (g / divisor).astype(g.dtype, copy=False)
+        out = geometry.zeros_padded(g.dtype)
+        for _, sl in geometry.windows():
+            out[sl] += share
+        return geometry.crop(out)
+
+    def backward(self, gg):
+        return AvgPool2d.apply(gg, geometry=self.geo, divisor=self.divisor)
+
+
+# ------------------------------------------------------------------ normalisation
+class Normalize(Function):
+    """(x - mean) / sqrt(var + eps) over ``dims``, times weight plus bias: batch norm and layer norm in one op.
+
+    Inputs are x and optionally weight and bias, which are reshaped to ``wshape`` to broadcast
+    against x. ``stats`` = (mean, var) given in the keepdims shape means fixed statistics (batch norm
+    in eval mode); otherwise they are the biased mean and variance of x over ``dims``, and
+    ``running`` = (running_mean, running_var, factor) arrays are updated in place (unbiased variance).
+    """
+
+    def forward(self, x, *affine, dims, wshape, eps, stats=None, running=None):
+        if stats is None:
+            mean = x.mean(axis=dims, keepdims=True)
+            d = x - mean
+            var = np.mean(np.square(d), axis=dims, keepdims=True)
+            if running is not None:
+                rm, rv, f = running
+                n = x.size // mean.size
+                rm *= 1 - f
+                rm += f * mean.reshape(rm.shape)
+                rv *= 1 - f
+                rv += (f * n / max(n - 1, 1)) * var.reshape(rv.shape)
+        else:
+            mean, var = stats
+            d = x - mean
+        self.dims, self.wshape, self.eps, self.batch = dims, wshape, eps, stats is None
+        self.invstd = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+        self.stats = stats
+        self.xhat = xhat = d * self.invstd
+        if not affine:
+            return xhat
+        out = xhat * affine[0].reshape(wshape)
+        if len(affine) > 1:
+            out += affine[1].reshape(wshape)
+        return out
+
+    def backward(self, g):
+        x = self.inputs[0]
+        dims = self.dims
+        if grad_mode._enabled:  # create_graph: the statistics as differentiable functions of x
+            if self.batch:
+                d = x - x.mean(dims, keepdim=True)
+                invstd = ((d * d).mean(dims, keepdim=True) + self.eps).rsqrt()
+            else:
+                d, invstd = x - _wrap(self.stats[0]), _wrap(self.invstd)
+            xhat = d * invstd
+        else:
+            xhat, invstd = _wrap(self.xhat), _wrap(self.invstd)
+        need = self.needs_input_grad
+        full = (1,) * (x.ndim - len(self.wshape)) + tuple(self.wshape)
+        other = tuple(i for i in range(x.ndim) if full[i] == 1)  # the dims weight and bias broadcast over
+        gx = gw = gb = None
+        if need[0]:
+            gh = g * self.inputs[1].reshape(self.wshape) if len(self.inputs) > 1 else g
+            if self.batch:
+                gx = invstd * (gh - gh.mean(dims, keepdim=True) - xhat * (gh * xhat).mean(dims, keepdim=True))
+            else:
+                gx = gh * invstd
+        if len(self.inputs) > 1 and need[1]:
+            gw = (g * xhat).sum(other).reshape(self.inputs[1].shape)
+        if len(self.inputs) > 2 and need[2]:
+            gb = g.sum(other).reshape(self.inputs[2].shape)
+        return (gx, gw, gb)[: len(self.inputs)]
+
+
+# ------------------------------------------------------------------ losses and lookups
+class NllLoss(Function):
+    """The negative log-likelihood loss of (M, C) log-probabilities ``x`` for (M,) class indices ``t``.
+
+    ``weight`` (an array of C class weights or None) scales each term; targets equal to
+    ``ignore_index`` contribute nothing; 'mean' divides by the summed weights of the counted targets.
+    """
+
+    def forward(self, x, t, weight=None, ignore_index=-100, reduction="mean"):
+        m, c = x.shape
+        valid = t != ignore_index
+        ts = t if valid.all() else np.where(valid, t, 0)
+        bad = (ts < 0) | (ts >= c)
+        if bad.any():
+            raise op_error(IndexError, f"nll_loss: Target {t[bad][0]} is out of bounds (there are {c} classes)")
+        w = valid.astype(x.dtype) if weight is None else (weight[ts] * valid).astype(x.dtype, copy=False)
+        if reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                w = w / w.sum(dtype=np.float64)  # every target ignored: 0/0 = nan, as PyTorch
+            w = w.astype(x.dtype, copy=False)
+        self.coef, self.ts, self.c = w, ts, c
+        loss = x[np.arange(m), ts] * -w
+        return loss if reduction == "none" else loss.sum()
+
+    def backward(self, g):
+        return PickRowsGrad.apply(g * _wrap(-self.coef), _wrap(self.ts), ncls=self.c), None
+
+
+class PickRows(Function):
+    """x[i, t[i]] for every row i of a matrix (differentiable in x)."""
+
+    def forward(self, x, t):
+        self.c = x.shape[1]
+        return x[np.arange(x.shape[0]), t]
+
+    def backward(self, g):
+        return PickRowsGrad.apply(g, self.inputs[1], ncls=self.c), None
+
+
+class PickRowsGrad(Function):
+    """A matrix of zeros with v[i] at (i, t[i]): the adjoint of PickRows."""
+
+    def forward(self, v, t, ncls):
+        out = np.zeros((t.shape[0], ncls), dtype=v.dtype)
+        out[np.arange(t.shape[0]), t] = v
+        return out
+
+    def backward(self, g):
+        return PickRows.apply(g, self.inputs[1]), None
+
+
+class Embedding(Function):
+    """Rows ``idx`` of the table ``w``; the gradient skips ``padding_idx`` and is divided by the row's
+    frequency in ``idx`` when ``scale_grad_by_freq`` (PyTorch's definition of the embedding gradient)."""
+
+    def forward(self, w, idx, padding_idx=None, scale_grad_by_freq=False):
+        self.num, self.padding_idx, self.scale = w.shape[0], padding_idx, scale_grad_by_freq
+        return w[idx]
+
+    def backward(self, g):
+        return EmbeddingGrad.apply(g, self.inputs[1], num=self.num, padding_idx=self.padding_idx,
+                                   scale_grad_by_freq=self.scale), None  # fmt: skip
+
+
+def _row_scale(idx: np.ndarray, num: int, padding_idx, scale: bool, dtype) -> np.ndarray | None:
+    if padding_idx is None and not scale:
+        return None
+    r = np.ones(num, dtype=dtype)
+    if scale:
+        r /= np.maximum(np.bincount(idx.ravel(), minlength=num), 1)
+    if padding_idx is not None:
+        r[padding_idx] = 0
+    return r
+
+
+class EmbeddingGrad(Function):
+    """Embedding's backward: the rows of ``g`` summed into a zero table at ``idx``."""
+
+    def forward(self, g, idx, num, padding_idx=None, scale_grad_by_freq=False):
+        self.num, self.padding_idx, self.scale = num, padding_idx, scale_grad_by_freq
+        d = g.shape[-1]
+        out = np.zeros((num, d), dtype=g.dtype)
+        np.add.at(out, idx.ravel(), g.reshape(-1, d))
+        r = _row_scale(idx, num, padding_idx, scale_grad_by_freq, g.dtype)
+        return out if r is None else out * r[:, None]
+
+    def backward(self, gg):
+        r = _row_scale(self.inputs[1]._data, self.num, self.padding_idx, self.scale, gg._data.dtype)
+        if r is not None:
+            gg = gg * _wrap(r[:, None])
+        return Embedding.apply(gg, self.inputs[1], padding_idx=self.padding_idx, scale_grad_by_freq=self.scale), None
+
+
+# ------------------------------------------------------------------ activations with piecewise formulas
+class LeakyRelu(Function):
+    def forward(self, x, negative_slope=0.01):
+        self.mask, self.slope = x > 0, negative_slope
+        return np.where(self.mask, x, x * x.dtype.type(negative_slope))
+
+    def backward(self, g):
+        factor = np.where(self.mask, 1, self.slope).astype(g._data.dtype)
+        return g * _wrap(factor)
+
+
+class Elu(Function):
+    """alpha * (exp(x) - 1) for x <= 0, else x; with ``scale`` it is SELU (scale * elu)."""
+
+    def forward(self, x, alpha=1.0, scale=1.0):
+        self.mask, self.alpha, self.scale = x > 0, alpha, scale
+        out = np.where(self.mask, x, alpha * np.expm1(np.minimum(x, 0)))
+        return (out * scale if scale != 1 else out).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.inputs
+        neg = g * (x.clamp(max=0).exp() * (self.alpha * self.scale))
+        return where_const(self.mask, g * self.scale if self.scale != 1 else g, neg)
+
+
+class LogSigmoid(Function):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), without overflow; the gradient is sigmoid(-x)."""
+
+    def forward(self, x):
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    def backward(self, g):
+        return g * (-self.inputs[0]).sigmoid()
+
+
+class BinaryCrossEntropy(Function):
+    """-(t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 as in PyTorch, whose
+    gradient formula (x - t) / max(x (1 - x), 1e-12) is used so x = 0 or 1 give finite gradients."""
+
+    def forward(self, x, t):
+        if x.size and (x.min() < 0 or x.max() > 1):
+            raise op_error(ValueError, "binary_cross_entropy: all elements of input should be between 0 and 1")
+        with np.errstate(divide="ignore"):
+            return -(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log1p(-x), -100))
+
+    def backward(self, g):
+        x, t = self.inputs
+        gx = gt = None
+        if self.needs_input_grad[0]:
+            gx = g * (x - t) / (x * (1 - x)).clamp(min=1e-12)
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                gt = g * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+        return gx, gt
+
+
+def where_const(mask: np.ndarray, a, b):
+    """where(mask, a, b) for a constant boolean array ``mask``."""
+    from morch import functional
+
+    return functional.where(_wrap(mask), a, b)
+
+
+OPS = [
+    Linear, Softmax, LogSoftmax, Im2Col, Col2Im, Im2Row, Row2Im, MaxPool2d, PoolScatter, PoolGather, AvgPool2d,
+    AvgPool2dAdjoint, Normalize, NllLoss, PickRows, PickRowsGrad, Embedding, EmbeddingGrad, LeakyRelu, Elu, LogSigmoid,
+    BinaryCrossEntropy,
+]  # fmt: skip
