@@ -28,6 +28,11 @@ try:
 except ImportError:  # pragma: no cover - depends on the machine
     torchvision = None
 
+try:
+    from PIL import Image
+except ImportError:  # pragma: no cover - depends on the machine
+    Image = None
+
 
 def _dataset(n=10):
     x = morch.arange(n * 2, dtype=morch.float32).reshape(n, 2)
@@ -383,6 +388,22 @@ def test_torchvision_style_dataset_without_transform_is_refused_clearly():
             next(iter(DataLoader(FakeMNIST("unused"), batch_size=2)))
     finally:
         _FakeImage.__module__, _FakeImage.__name__ = __name__, "_FakeImage"
+
+
+@pytest.mark.skipif(Image is None, reason="Pillow is not installed")
+def test_pil_images_through_a_transform():
+    class Pictures(Dataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            img = Image.fromarray(np.full((5, 7), i * 10, np.uint8), mode="L")
+            return np.asarray(img, dtype=np.float32)[None] / 255.0, i
+
+    images, labels = next(iter(DataLoader(Pictures(), batch_size=4)))
+    assert tuple(images.shape) == (4, 1, 5, 7) and images.dtype == morch.float32
+    assert labels.tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(images.numpy()[2], np.full((1, 5, 7), 20 / 255.0), rtol=1e-6)
 
 
 @pytest.mark.skipif(torchvision is None, reason="torchvision is not installed")
