@@ -491,3 +491,27 @@ def test_repr_lists_groups():
     o = optim.SGD([morch.randn(2, requires_grad=True)], lr=0.1)
     r = repr(o)
     assert r.startswith("SGD (") and "Parameter Group 0" in r and "lr: 0.1" in r
+
+
+def test_custom_optimizer_written_as_in_torch():
+    class PlainSGD(optim.Optimizer):
+        def __init__(self, params, lr=optim.optimizer.required):
+            super().__init__(params, {"lr": lr})
+
+        @morch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.add_(p.grad, alpha=-group["lr"])
+
+    p = morch.ones(2, requires_grad=True)
+    o = PlainSGD([p], lr=0.5)
+    sched = optim.lr_scheduler.StepLR(o, step_size=1, gamma=0.5)
+    for _ in range(2):
+        p.grad = morch.ones(2)
+        o.step()
+        sched.step()
+    assert p.detach().tolist() == [0.25, 0.25]
+    with pytest.raises(ValueError, match="didn't specify a value of required optimization parameter lr"):
+        PlainSGD([p])
