@@ -145,12 +145,16 @@ def promote_types(da: np.dtype, a0: builtins.bool, db: np.dtype, b0: builtins.bo
 
 
 def promote_scalar(nd: np.dtype, s) -> np.dtype:
-    """Result dtype of a tensor of dtype ``nd`` combined with the Python scalar ``s``."""
+    """Result dtype of a tensor of dtype ``nd`` combined with the scalar ``s``.
+
+    Python numbers (and numpy scalars, as in PyTorch) are "weak": they only decide the result
+    when they are of a higher category than the tensor.
+    """
     c = category(nd)
-    if isinstance(s, builtins.bool):
+    if isinstance(s, (builtins.bool, np.bool_)):
         return nd
-    if isinstance(s, builtins.int):
+    if isinstance(s, (builtins.int, np.integer)):
         return np.dtype(np.int64) if c == _BOOL else nd
-    if isinstance(s, builtins.float):
+    if isinstance(s, (builtins.float, np.floating)):
         return nd if c == _FLOAT else _default_float
-    raise TypeError(f"unsupported scalar type {type(s).__name__}")
+    raise TypeError(f"expected a Tensor, a number or a numpy array as operand, got {type(s).__name__}")
