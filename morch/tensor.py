@@ -224,8 +224,11 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __getattr__(self, name: str):
-        # reached only when normal lookup fails: Tensor methods that op plugins add appear here,
-        # the first unknown name loads the installed plugins (see morch.plugins)
+        # reached only when normal lookup fails. A property that raised AttributeError lands here
+        # too: run it again so that its own error shows. Otherwise Tensor methods that op plugins
+        # add appear here (the first unknown name loads the installed plugins; see morch.plugins).
+        if hasattr(type(self), name):
+            return object.__getattribute__(self, name)
         if not name.startswith("_"):
             import morch.plugins as _plugins
 
