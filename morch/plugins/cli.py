@@ -62,7 +62,8 @@ def run(as_json: bool = False, out: TextIO | None = None) -> int:
     if not manager.autoload_enabled():
         out.write(f"plugin autoloading is disabled ({manager.ENV_DISABLE} is set): installed plugins are not read\n")
     if not infos:
-        out.write(f"no plugins (none installed in the entry-point group {manager.GROUP!r})\n")
+        where = "registered" if not manager.autoload_enabled() else f"installed (entry-point group {manager.GROUP!r})"
+        out.write(f"no plugins {where}\n")
         return status
     out.write(f"plugins (entry-point group {manager.GROUP!r}):\n")
     for i in infos:

@@ -173,6 +173,15 @@ def is_submodule(name: str) -> bool:
         return False
 
 
+def _subclasses(cls: type) -> list[type]:
+    out, todo = [], list(cls.__subclasses__())
+    while todo:
+        c = todo.pop()
+        out.append(c)
+        todo.extend(c.__subclasses__())
+    return out
+
+
 def core_clash(name: str) -> str | None:
     """What morch already calls ``name`` (``"morch.relu"``, ``"Tensor.view"`` ...), or None."""
     morch = sys.modules["morch"]
@@ -190,6 +199,9 @@ def core_clash(name: str) -> str | None:
         obj = vars(klass).get(name)
         if obj is not None and not _is_ours(obj):
             return f"Tensor.{name}"
+    for klass in _subclasses(Tensor):  # Parameter, static-graph and tape tensors, ... (those imported)
+        if name in vars(klass) and klass.__module__.startswith("morch."):
+            return f"{klass.__name__}.{name} (a Tensor subclass)"
     if hasattr(object, name):
         return f"Tensor.{name} (inherited from object)"
     return None

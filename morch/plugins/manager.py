@@ -90,6 +90,7 @@ _lock = threading.RLock()
 _pm: pluggy.PluginManager | None = None
 _records: dict[str, PluginInfo] = {}
 _entry_points_read = False
+_loader: int | None = None  # the thread reading the entry points right now
 
 
 def plugin_manager() -> pluggy.PluginManager:
@@ -231,8 +232,16 @@ def _entry_points() -> list:
 
 
 def _read_entry_points() -> _Problems:
-    global _entry_points_read
+    global _entry_points_read, _loader
     _entry_points_read = True  # first: a plugin that looks up morch.<name> while importing must not re-enter
+    _loader = threading.get_ident()
+    try:
+        return _load_each()
+    finally:
+        _loader = None
+
+
+def _load_each() -> _Problems:
     problems = _Problems()
     skip = _skipped()
     for ep in _entry_points():
@@ -378,11 +387,15 @@ def op_function(name: str, namespace: str = "morch") -> Callable | None:
         raise ValueError(f"op_function: unknown namespace {namespace!r}; expected one of {exports.NAMESPACES}")
     export = exports.get(name)
     if export is None:
-        if _entry_points_read or not autoload_enabled():
+        if not autoload_enabled():
             return None
-        if namespace == "morch" and exports.is_submodule(name):
-            return None  # "from morch import <submodule>" asks here first; no need to load plugins
-        ensure_loaded(3)  # warnings point at the code that asked morch (through one __getattr__) for the name
+        if not _entry_points_read:
+            if namespace == "morch" and exports.is_submodule(name):
+                return None  # "from morch import <submodule>" asks here first; no need to load plugins
+            ensure_loaded(3)  # warnings point at the code that asked morch (through one __getattr__) for the name
+        elif _loader is not None and _loader != threading.get_ident():
+            with _lock:  # another thread is loading plugins: wait for it
+                pass
         export = exports.get(name)
         if export is None:
             return None

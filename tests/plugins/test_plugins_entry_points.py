@@ -162,3 +162,20 @@ def test_import_morch_does_not_import_plugins(site):
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout == "4.0\n"
+
+
+def test_another_thread_waits_for_plugins_being_loaded(site):
+    import threading
+    import time
+
+    from morch.plugins import manager
+
+    site.add("morch-slow", {"slow": "ep_slow"}, {"ep_slow": "import time\ntime.sleep(0.3)\n"
+             + PLUGIN_SOURCE.format(cls="Slow", op="slow_op")})  # fmt: skip
+    loader = threading.Thread(target=lambda: morch.slow_op)
+    loader.start()
+    deadline = time.monotonic() + 10
+    while manager._loader is None and loader.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert morch.slow_op([1.0]).item() == 2.0  # not an AttributeError while the other thread is still loading
+    loader.join()
