@@ -741,6 +741,16 @@ def _repr(t: Tensor, prefix: str = "tensor(") -> str:
 from morch import functional as _F  # noqa: E402  (functional imports this module)
 
 
+def _comparison(fn):
+    def method(self, other):
+        if not isinstance(other, (Tensor, np.ndarray, np.generic, numbers.Number)):
+            return NotImplemented  # Python then compares identities: t == None is False, as in PyTorch
+        return fn(self, other)
+
+    method.__name__ = fn.__name__
+    return method
+
+
 def _bind_methods() -> None:
     # methods whose signature is the functional one with the tensor first
     same = (
@@ -789,8 +799,8 @@ def _bind_methods() -> None:
     Tensor.__neg__ = _F.neg
     Tensor.__pos__ = lambda self: self
     Tensor.__abs__ = _F.abs
-    Tensor.__eq__ = _F.eq
-    Tensor.__ne__ = _F.ne
+    Tensor.__eq__ = _comparison(_F.eq)
+    Tensor.__ne__ = _comparison(_F.ne)
     Tensor.__lt__ = _F.lt
     Tensor.__le__ = _F.le
     Tensor.__gt__ = _F.gt
