@@ -607,8 +607,8 @@ def t(input) -> Tensor:
 
 
 def permute(input, dims) -> Tensor:
-    """Reorder dimensions."""
-    return S.Permute.apply(_tensor(input), dims=_shape_arg(dims))
+    """Reorder dimensions (``dims=None`` reverses them, as ``Tensor.T``)."""
+    return S.Permute.apply(_tensor(input), dims=None if dims is None else _shape_arg(dims))
 
 
 def expand(input, sizes) -> Tensor:
@@ -631,8 +631,9 @@ def broadcast_tensors(*tensors) -> tuple:
 
 
 def contiguous(input) -> Tensor:
-    """The tensor itself (morch tensors need no contiguity)."""
-    return _tensor(input)
+    """The tensor itself if its memory is in row-major order, else a row-major copy (gradient flows through)."""
+    t = _tensor(input)
+    return t if t._data is None or t._data.flags.c_contiguous else E.Clone.apply(t)
 
 
 def clone(input) -> Tensor:

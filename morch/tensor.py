@@ -143,6 +143,15 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.itemsize
 
+    def stride(self, dim: int | None = None):
+        """The step, in elements, between neighbours along each dimension (or along ``dim``)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[_dim(dim, self._data.ndim, "stride")]
+
+    def is_contiguous(self) -> bool:
+        """True when the elements lie in memory in row-major order without gaps."""
+        return self._data.flags.c_contiguous
+
     @property
     def dtype(self) -> dtypes.dtype:
         return dtypes.from_numpy(self._data.dtype)
@@ -158,7 +167,7 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        return self.permute(*range(self._data.ndim - 1, -1, -1))
+        return _F.permute(self, None)
 
     @property
     def mT(self) -> Tensor:
