@@ -180,15 +180,17 @@ def gradients(ys, xs, grad_ys=None) -> list:
     if grad_ys is not None:
         grad_ys = [grad_ys] if isinstance(grad_ys, Tensor) else list(grad_ys)
     reachable = {id(t) for t in _walk(ys)}
-    call = _Gradients(ys, xs, grad_ys)
+    live = [x for x in xs if id(x) in reachable]  # unreachable xs get None and need no feed
+    call = _Gradients(ys, live, grad_ys)
     bundle = Symbolic((call, (), {}), name=f"gradients_{next(_ids)}")
-    out = []
-    for i, x in enumerate(xs):
+    out, i = [], 0
+    for x in xs:
         if id(x) not in reachable:
             out.append(None)
             continue
         dt = x._data.dtype if x._data is not None else x.sym_dtype
         out.append(Symbolic((_pick, (i, bundle), {}), dt, name=f"grad_{getattr(x, 'name', i)}_{next(_ids)}"))
+        i += 1
     return out
 
 

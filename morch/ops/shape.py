@@ -69,6 +69,8 @@ class Transpose(Function):
 
 class Permute(Function):
     def forward(self, a, dims):
+        if dims is None:
+            dims = tuple(range(a.ndim - 1, -1, -1))
         if len(dims) != a.ndim:
             raise op_error(
                 ValueError, f"permute(): number of dims don't match: input has {a.ndim} dims, got {len(dims)}"
