@@ -104,6 +104,7 @@ def to_dtype(t: Tensor, dtype) -> Tensor:
 
 
 def as_tensor_like(x, like: Tensor) -> Tensor:
+    """``x`` itself if it is a tensor, else ``x`` as a tensor of ``like``'s dtype."""
     return _tensor(x) if isinstance(x, Tensor) else _tensor(x, _np_dtype(like))
 
 
@@ -681,9 +682,9 @@ def narrow(input, dim: _int, start: _int, length: _int) -> Tensor:
     return index(t, _along(dim, slice(start, start + length)))
 
 
-def select(input, dim: _int, index_: _int) -> Tensor:
-    """The slice at ``index_`` of dimension ``dim``, which is removed."""
-    return index(input, _along(dim, index_))
+def select(input, dim: _int, index: _int) -> Tensor:
+    """The slice at ``index`` of dimension ``dim``, which is removed."""
+    return _getitem(input, _along(dim, index))
 
 
 def cat(tensors, dim: _int = 0) -> Tensor:
@@ -795,6 +796,9 @@ def index(input, key) -> Tensor:
     return I.Index.apply(_tensor(input), *tensors, key=template)
 
 
+_getitem = index  # for functions whose PyTorch argument named ``index`` hides this one
+
+
 def index_put(input, key, value, accumulate: _bool = False) -> Tensor:
     """A copy of input with ``value`` written (or added) at ``key``."""
     t = _tensor(input)
@@ -808,20 +812,20 @@ def unwrap_index(key):
     return I.fill_key(template, [t._data for t in tensors])
 
 
-def index_select(input, dim: _int, index_) -> Tensor:
-    """The entries of ``index_`` (a 1-D integer tensor) along ``dim``."""
-    return index(input, _along(dim, _tensor(index_)))
+def index_select(input, dim: _int, index) -> Tensor:
+    """The entries of ``index`` (a 1-D integer tensor) along ``dim``."""
+    return _getitem(input, _along(dim, _tensor(index)))
 
 
-def gather(input, dim: _int, index_) -> Tensor:
+def gather(input, dim: _int, index) -> Tensor:
     """out[i][j] = input[i][index[i][j]] for dim=1 (and likewise for other dims)."""
-    return I.Gather.apply(_tensor(input), _tensor(index_), dim=dim)
+    return I.Gather.apply(_tensor(input), _tensor(index), dim=dim)
 
 
-def scatter_add(input, dim: _int, index_, src) -> Tensor:
-    """A copy of input with ``src`` added at ``index_`` along ``dim``."""
+def scatter_add(input, dim: _int, index, src) -> Tensor:
+    """A copy of input with ``src`` added at ``index`` along ``dim``."""
     t = _tensor(input)
-    return I.ScatterAdd.apply(t, _tensor(index_), as_tensor_like(src, t), dim=dim)
+    return I.ScatterAdd.apply(t, _tensor(index), as_tensor_like(src, t), dim=dim)
 
 
 def masked_fill(input, mask, value) -> Tensor:
