@@ -486,9 +486,15 @@ def var(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=No
     return R.Var.apply(_float_tensor(input), dim=dim, correction=_correction(unbiased, correction), keepdim=keepdim)
 
 
+def _sqrt_zero_grad_at_zero(x: Tensor) -> Tensor:
+    """sqrt, with gradient 0 rather than nan where x == 0 (as PyTorch's norm and std give)."""
+    zero = x == 0
+    return where(zero, 0.0, sqrt(where(zero, 1.0, x)))
+
+
 def std(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=None) -> Tensor:
-    """Standard deviation over ``dim`` (sqrt of ``var``)."""
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation over ``dim`` (sqrt of ``var``); its gradient is 0 where it is 0."""
+    return _sqrt_zero_grad_at_zero(var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def var_mean(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=None):
@@ -510,7 +516,7 @@ def norm(input, p="fro", dim=None, keepdim: _bool = False) -> Tensor:
     """The p-norm over ``dim`` ('fro' and 2: Euclidean; 1; inf; any positive p)."""
     t = _float_tensor(input)
     if p in ("fro", 2):
-        return sqrt(sum(t * t, dim, keepdim))
+        return _sqrt_zero_grad_at_zero(sum(t * t, dim, keepdim))
     if p == 1:
         return sum(abs(t), dim, keepdim)
     if p in (math.inf, "inf"):
@@ -519,7 +525,9 @@ def norm(input, p="fro", dim=None, keepdim: _bool = False) -> Tensor:
         return amin(abs(t), () if dim is None else dim, keepdim)
     if p == 0:
         return sum(ne(t, 0), dim, keepdim).type(t.dtype)
-    return pow(sum(pow(abs(t), p), dim, keepdim), 1.0 / p)
+    s = sum(pow(abs(t), p), dim, keepdim)
+    zero = s == 0  # the gradient there is 0, as in PyTorch, not the nan of 0 ** (1/p - 1) * 0
+    return where(zero, 0.0, pow(where(zero, 1.0, s), 1.0 / p))
 
 
 def cumsum(input, dim: _int, *, dtype=None) -> Tensor:

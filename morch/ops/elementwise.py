@@ -78,12 +78,13 @@ class Pow(Function):
 
     def backward(self, g):
         a, b = self.inputs
-        ga = g * b * a ** (b - 1) if _need(self, 0) else None
-        # d/db a**b = a**b log a; where a == 0 the limit used by PyTorch is 0
-        gb = None
+        ga = gb = None
+        if _need(self, 0):
+            # b * a**(b-1) is taken as 0 where b == 0, also at a == 0 (where a**(b-1) is inf), as PyTorch does
+            ga = F.where(b == 0, 0.0, g * b * a ** (b - 1))
         if _need(self, 1):
-            safe_log = F.where(a > 0, a, 1.0).log()
-            gb = g * self.output() * safe_log
+            # d/db a**b = a**b log a: 0 where a == 0 (PyTorch's limit), nan where a < 0
+            gb = g * self.output() * F.where(a == 0, 1.0, a).log()
         return ga, gb
 
 
@@ -113,7 +114,9 @@ class RPowScalar(Function):
         return self.out
 
     def backward(self, g):
-        return g * self.output() * math.log(self.base) if self.base > 0 else g * 0
+        if self.base > 0:
+            return g * self.output() * math.log(self.base)
+        return g * (0.0 if self.base == 0 else math.nan)  # PyTorch's values: log of a base <= 0 is undefined
 
 
 # ------------------------------------------------------------------ unary math
@@ -219,7 +222,7 @@ class Sigmoid(Function):
 class Relu(Function):
     def forward(self, a):
         self.mask = a > 0
-        return np.where(self.mask, a, a.dtype.type(0))
+        return np.maximum(a, a.dtype.type(0))  # np.where is several times slower; NaN propagates as in PyTorch
 
     def backward(self, g):
         # the mask is piecewise constant, so using it as a constant is exact for higher orders too

@@ -46,6 +46,8 @@ class Mean(_Reduce):
         if a.dtype.kind != "f":
             raise TypeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {a.dtype}")
         self.count = a.size if dim is None else int(np.prod([a.shape[d] for d in dim]))
+        if self.count == 0:  # numpy warns about the empty mean; PyTorch quietly gives nan
+            return np.full(np.sum(a, axis=dim, keepdims=keepdim).shape, np.nan, dtype=a.dtype)
         return np.mean(a, axis=dim, keepdims=keepdim)
 
     def backward(self, g):

@@ -426,3 +426,46 @@ def test_bool_subtraction_is_refused_as_in_pytorch(expr):
     names = {"morch": morch, "m": morch.tensor([True]), "t": morch.tensor([1.0])}
     with pytest.raises(RuntimeError, match="Subtraction.*bool.*logical_not"):
         eval(expr, names)
+
+
+# ------------------------------------------------------------------ values and gradients at special points
+# name: (fn(lib, x), x); compared with PyTorch including nan and inf
+SPECIAL = {
+    "square_at_0": (lambda L, x: x**2, [0.0, -1.0]),
+    "sqrt_pow_at_0": (lambda L, x: x**0.5, [0.0, 4.0]),
+    "reciprocal_pow_at_0": (lambda L, x: x**-1, [0.0, 2.0]),
+    "rpow_base_0": (lambda L, x: 0.0**x, [1.0, 2.0, 0.0]),
+    "rpow_negative_base": (lambda L, x: (-2.0) ** x, [1.0, 2.0]),
+    "pow_base_0": (lambda L, x: x ** L.tensor([2.0, 0.0, 0.5], dtype=x.dtype), [0.0, 0.0, 0.0]),
+    "pow_exponent_at_base_0": (lambda L, x: L.tensor([0.0, 0.0], dtype=x.dtype) ** x, [2.0, 0.5]),
+    "pow_negative_base": (lambda L, x: L.tensor([-2.0, -2.0], dtype=x.dtype) ** x, [2.0, 3.0]),
+    "sqrt_at_0": (lambda L, x: x.sqrt(), [0.0, 1.0]),
+    "rsqrt_at_0": (lambda L, x: x.rsqrt(), [0.0]),
+    "log_at_0": (lambda L, x: x.log(), [0.0, 1.0]),
+    "log1p_at_-1": (lambda L, x: x.log1p(), [-1.0, 0.0]),
+    "div_by_0": (lambda L, x: 1.0 / x, [0.0]),
+    "exp_overflow": (lambda L, x: x.exp(), [1000.0]),
+    "abs_sign_at_0": (lambda L, x: x.abs() + x.sign(), [0.0]),
+    "clamp_at_bounds": (lambda L, x: x.clamp(0.0, 1.0), [0.0, 1.0, 0.5]),
+    "maximum_tie": (lambda L, x: L.maximum(x, L.zeros_like(x)), [0.0]),
+    "where_hides_nan_of_other_branch": (lambda L, x: L.where(x > 0, x, L.zeros_like(x)), [-1.0, 1.0]),
+    "remainder_negative": (lambda L, x: L.remainder(x, 2.0), [-3.0, 3.0]),
+    "fmod_negative": (lambda L, x: L.fmod(x, 2.0), [-3.0, 3.0]),
+    "round_half_even": (lambda L, x: x.round(), [0.5, 1.5, -2.5]),
+    "tanh_saturated": (lambda L, x: x.tanh(), [100.0, -100.0]),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", SPECIAL)
+def test_special_points_match_torch(name):
+    fn, values = SPECIAL[name]
+    out = []
+    for lib in (morch, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        with np.errstate(all="ignore"):
+            y = fn(lib, x)
+            y.sum().backward()
+        out.append((y.detach().numpy(), x.grad.numpy()))
+    for m, t in zip(out[0], out[1]):
+        np.testing.assert_allclose(m, t, rtol=1e-12, equal_nan=True)

@@ -258,3 +258,37 @@ def test_all_any_count_nonzero():
 
 def test_norm_p0_counts_nonzeros():
     assert morch.tensor([0.0, 2.0, -1.0]).norm(0).item() == 2.0
+
+
+# ------------------------------------------------------------------ values and gradients at special points
+SPECIAL = {
+    "norm_of_zeros": (lambda L, x: x.norm(), [0.0, 0.0]),
+    "norm_dim_with_zero_row": (lambda L, x: L.norm(x.reshape(2, 1), dim=1), [0.0, 3.0]),
+    "norm_p1_at_0": (lambda L, x: L.norm(x, 1), [0.0, 3.0]),
+    "norm_p3_of_zeros": (lambda L, x: L.norm(x, 3), [0.0, 0.0]),
+    "norm_inf_tie": (lambda L, x: L.norm(x, float("inf")), [3.0, -3.0]),
+    "std_of_constant": (lambda L, x: x.std(), [1.0, 1.0]),
+    "var_of_one_element": (lambda L, x: x.var(correction=0), [2.0]),
+    "max_tie": (lambda L, x: x.max(), [1.0, 1.0]),
+    "min_dim_tie": (lambda L, x: x.reshape(1, 2).min(1).values, [1.0, 1.0]),
+    "logsumexp_with_-inf": (lambda L, x: x.logsumexp(0), [-float("inf"), 0.0]),
+    "softmax_with_-inf": (lambda L, x: L.softmax(x, 0), [-float("inf"), 0.0]),
+    "log_softmax_with_-inf": (lambda L, x: L.log_softmax(x, 0), [-float("inf"), 0.0]),
+    "mean_of_empty": (lambda L, x: x[:0].mean(), [1.0]),
+    "sum_of_empty": (lambda L, x: x[:0].sum(), [1.0]),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", SPECIAL)
+def test_special_points_match_torch(name):
+    fn, values = SPECIAL[name]
+    out = []
+    for lib in (morch, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        with np.errstate(all="ignore"):
+            y = fn(lib, x)
+            y.sum().backward()
+        out.append((y.detach().numpy(), x.grad.numpy()))
+    for m, t in zip(out[0], out[1]):
+        np.testing.assert_allclose(m, t, rtol=1e-12, equal_nan=True)
