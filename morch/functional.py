@@ -22,7 +22,16 @@ from morch.tensor import Tensor, _wrap
 
 _bool, _int, _float = builtins.bool, builtins.int, builtins.float
 
-values_indices = namedtuple("values_indices", ["values", "indices"])
+
+def _return_type(name: str) -> type:
+    """A (values, indices) named tuple that prints as PyTorch's ``torch.return_types.<name>``."""
+    cls = namedtuple(name, ["values", "indices"])
+    cls.__repr__ = lambda self: f"morch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    cls.__module__ = "morch.return_types"
+    return cls
+
+
+_max_type, _min_type, _sort_type, _topk_type = (_return_type(n) for n in ("max", "min", "sort", "topk"))
 
 
 # ------------------------------------------------------------------ argument conversion and promotion
@@ -158,8 +167,7 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode == "floor":
         return E.FloorDivide.apply(a, b) if _np_dtype(a).kind != "f" else E.Div.apply(a, b).floor()
     if rounding_mode == "trunc":
-        q = E.Div.apply(_cast(a, np.dtype(np.float64)), _cast(b, np.dtype(np.float64))).trunc()
-        return _cast(q, _np_dtype(a))
+        return E.TruncDivide.apply(a, b) if _np_dtype(a).kind != "f" else E.Div.apply(a, b).trunc()
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
 
 
@@ -426,7 +434,7 @@ def mean(input, dim=None, keepdim: _bool = False, *, dtype=None) -> Tensor:
     return R.Mean.apply(t, dim=dim, keepdim=keepdim)
 
 
-def _minmax(input, dim, keepdim, other, amax_cls, arg_cls, binary):
+def _minmax(input, dim, keepdim, other, amax_cls, arg_cls, binary, result_type):
     t = _tensor(input)
     if isinstance(dim, Tensor):
         return binary(t, dim)
@@ -438,17 +446,17 @@ def _minmax(input, dim, keepdim, other, amax_cls, arg_cls, binary):
     values = gather(t, dim, idx)
     if not keepdim:
         values, idx = squeeze(values, dim), squeeze(idx, dim)
-    return values_indices(values, idx)
+    return result_type(values, idx)
 
 
 def max(input, dim=None, keepdim: _bool = False, *, other=None):  # noqa: A001
     """Without ``dim``: the largest element. With ``dim``: (values, indices). With a tensor: ``maximum``."""
-    return _minmax(input, dim, keepdim, other, R.Amax, R.Argmax, maximum)
+    return _minmax(input, dim, keepdim, other, R.Amax, R.Argmax, maximum, _max_type)
 
 
 def min(input, dim=None, keepdim: _bool = False, *, other=None):  # noqa: A001
     """Without ``dim``: the smallest element. With ``dim``: (values, indices). With a tensor: ``minimum``."""
-    return _minmax(input, dim, keepdim, other, R.Amin, R.Argmin, minimum)
+    return _minmax(input, dim, keepdim, other, R.Amin, R.Argmin, minimum, _min_type)
 
 
 def amax(input, dim=(), keepdim: _bool = False) -> Tensor:
@@ -877,7 +885,7 @@ def sort(input, dim: _int = -1, descending: _bool = False, stable: _bool = False
     """(values, indices) of ``input`` sorted along ``dim``; values carry gradients."""
     t = _tensor(input)
     idx = argsort(t, dim, descending, stable)
-    return values_indices(gather(t, dim, idx), idx)
+    return _sort_type(gather(t, dim, idx), idx)
 
 
 def topk(input, k: _int, dim: _int = -1, largest: _bool = True, sorted: _bool = True):  # noqa: A002
@@ -886,7 +894,7 @@ def topk(input, k: _int, dim: _int = -1, largest: _bool = True, sorted: _bool = 
     if k > t.shape[dim]:
         raise ValueError(f"topk: k ({k}) is larger than dimension {dim} of size {t.shape[dim]}")
     idx = narrow(argsort(t, dim, descending=largest, stable=True), dim, 0, k)
-    return values_indices(gather(t, dim, idx), idx)
+    return _topk_type(gather(t, dim, idx), idx)
 
 
 def diff(input, n: _int = 1, dim: _int = -1) -> Tensor:

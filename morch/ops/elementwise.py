@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from morch import functional as F
-from morch.autograd.function import Function
+from morch.autograd.function import Function, op_error
 from morch.tensor import _wrap
 
 
@@ -61,6 +61,10 @@ class Div(Function):
 
 class Neg(Function):
     def forward(self, a):
+        if a.dtype == np.bool_:
+            raise op_error(
+                TypeError, "Negation, the `-` operator, on a bool tensor is not supported; use `~` or logical_not()"
+            )
         return -a
 
     def backward(self, g):
@@ -225,8 +229,9 @@ class Relu(Function):
         return np.maximum(a, a.dtype.type(0))  # np.where is several times slower; NaN propagates as in PyTorch
 
     def backward(self, g):
-        # the mask is piecewise constant, so using it as a constant is exact for higher orders too
-        return g * _wrap(self.mask)
+        # the mask is piecewise constant, so using it as a constant is exact for higher orders too;
+        # Mul directly: numpy multiplies by a bool array without first casting it to a float copy
+        return Mul.apply(g, _wrap(self.mask))
 
 
 class Erf(Function):
@@ -370,7 +375,31 @@ BitwiseXor = _no_grad_op("BitwiseXor", np.bitwise_xor, "^")
 Isnan = _no_grad_op("Isnan", np.isnan)
 Isinf = _no_grad_op("Isinf", np.isinf)
 Isfinite = _no_grad_op("Isfinite", np.isfinite)
-FloorDivide = _no_grad_op("FloorDivide", np.floor_divide, "//")
+
+
+def _check_integer_divisor(b: np.ndarray, op: str) -> None:
+    # numpy quietly gives 0 for an integer division by zero; PyTorch raises
+    if b.dtype.kind in "iub" and not b.all():
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
+class FloorDivide(_NoGrad):
+    """Division rounded down, for integer tensors (float tensors use Div and floor, which has a gradient)."""
+
+    symbol = "//"
+
+    def forward(self, a, b):
+        _check_integer_divisor(b, "floor_divide")
+        return np.floor_divide(a, b)
+
+
+class TruncDivide(_NoGrad):
+    """Division rounded towards zero, for integer tensors, computed exactly in integers."""
+
+    def forward(self, a, b):
+        _check_integer_divisor(b, "div(rounding_mode='trunc')")
+        q = np.floor_divide(a, b)
+        return q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
 
 
 class Remainder(Function):
@@ -379,6 +408,7 @@ class Remainder(Function):
     symbol = "%"
 
     def forward(self, a, b):
+        _check_integer_divisor(b, "remainder")
         return np.mod(a, b)
 
     def backward(self, g):
@@ -390,6 +420,7 @@ class Fmod(Function):
     """C-style modulo (sign of the dividend), as ``torch.fmod``."""
 
     def forward(self, a, b):
+        _check_integer_divisor(b, "fmod")
         return np.fmod(a, b)
 
     def backward(self, g):
@@ -401,5 +432,5 @@ OPS = [
     Add, Sub, Mul, Div, Neg, Pow, PowScalar, RPowScalar, Exp, Log, Log1p, Expm1, Sqrt, Abs, Sin, Cos, Tan, Tanh,
     Sigmoid, Relu, Erf, Sign, Floor, Ceil, Round, Trunc, Maximum, Minimum, Clamp, Where, Cast, Clone, Eq, Ne, Lt,
     Le, Gt, Ge, LogicalNot, LogicalAnd, LogicalOr, LogicalXor, BitwiseNot, BitwiseAnd, BitwiseOr, BitwiseXor,
-    Isnan, Isinf, Isfinite, FloorDivide, Remainder, Fmod,
+    Isnan, Isinf, Isfinite, FloorDivide, TruncDivide, Remainder, Fmod,
 ]  # fmt: skip

@@ -267,6 +267,37 @@ def test_div_rounding_modes():
 
 
 @pytest.mark.parametrize(
+    "call",
+    [
+        lambda a, b: a // b,
+        lambda a, b: a % b,
+        lambda a, b: morch.fmod(a, b),
+        lambda a, b: morch.div(a, b, rounding_mode="trunc"),
+        lambda a, b: morch.div(a, b, rounding_mode="floor"),
+    ],
+    ids=["floordiv", "remainder", "fmod", "trunc", "floor"],
+)
+def test_integer_division_by_zero_raises_instead_of_giving_zero(call):
+    with pytest.raises(ZeroDivisionError, match="division by zero"):
+        call(morch.tensor([1, 2]), morch.tensor([1, 0]))
+    with np.errstate(all="ignore"):  # floats divide by zero quietly into inf or nan
+        out = call(morch.tensor([7.0]), morch.tensor([0.0]))
+    assert not out.isfinite().any()
+
+
+def test_trunc_division_of_large_integers_is_exact():
+    a = morch.tensor([2**62 + 1, -(2**62) - 1, -7, 7])
+    b = morch.tensor([3, 3, 2, -2])
+    expected = [abs(x) // abs(y) * (1 if (x < 0) == (y < 0) else -1) for x, y in zip(a.tolist(), b.tolist())]
+    assert morch.div(a, b, rounding_mode="trunc").tolist() == expected
+
+
+def test_negating_bool_is_refused():
+    with pytest.raises(TypeError, match=r"Negation.*bool.*~"):
+        -morch.tensor([True])
+
+
+@pytest.mark.parametrize(
     "expr",
     ["a + b", "a - b", "a * b", "a / b", "a ** b", "a // b", "a % b", "a @ b"],
 )

@@ -152,6 +152,17 @@ def test_max_with_dim_returns_values_and_indices():
     assert v.shape == (1, 3) and i.tolist() == [[0, 1, 0]]
 
 
+@requires_torch
+@pytest.mark.parametrize("call", ["x.max(1)", "L.min(x, dim=0)", "x.sort(1)", "L.topk(x, 1)"])
+def test_values_indices_results_print_like_torch(call):
+    a = np.array([[1.0, 5.0], [7.0, 2.0]])
+    out = eval(call, {"L": morch, "x": morch.tensor(a)})
+    expected = eval(call, {"L": torch, "x": torch.tensor(a)})
+    assert repr(out) == repr(expected).replace("torch.", "morch.")
+    values, indices = out
+    assert out.values is values and out.indices is indices
+
+
 def test_max_without_dim_shares_gradient_between_ties():
     x = morch.tensor([1.0, 3.0, 3.0], requires_grad=True)
     x.max().backward()
