@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy as np
 
 from morch import dtypes
+from morch.autograd.function import deferrable
 from morch.ops import elementwise as E
 from morch.ops import index as I
 from morch.ops import matmul as M
@@ -408,6 +409,7 @@ def equal(input, other) -> _bool:
     return a._data.shape == b._data.shape and _bool(np.array_equal(a._data, b._data))
 
 
+@deferrable
 def isclose(input, other, rtol: _float = 1e-5, atol: _float = 1e-8, equal_nan: _bool = False) -> Tensor:
     """Where |input - other| <= atol + rtol * |other|."""
     a, b = _pair(input, other)
@@ -576,6 +578,7 @@ def reshape(input, shape) -> Tensor:
 view = reshape
 
 
+@deferrable
 def view_as(input, other: Tensor) -> Tensor:
     """Reshape to ``other``'s shape."""
     return reshape(input, other.shape)
@@ -589,6 +592,7 @@ def flatten(input, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
     return S.Flatten.apply(_tensor(input), start_dim=start_dim, end_dim=end_dim)
 
 
+@deferrable
 def unflatten(input, dim: _int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes``."""
     t = _tensor(input)
@@ -633,6 +637,7 @@ def expand(input, sizes) -> Tensor:
     return S.Expand.apply(_tensor(input), shape=_shape_arg(sizes))
 
 
+@deferrable
 def expand_as(input, other: Tensor) -> Tensor:
     """Broadcast to ``other``'s shape."""
     return expand(input, other.shape)
@@ -663,6 +668,7 @@ def repeat(input, repeats) -> Tensor:
     return S.Repeat.apply(_tensor(input), repeats=_shape_arg(repeats))
 
 
+@deferrable
 def tile(input, dims) -> Tensor:
     """As ``repeat``, padding ``dims`` with ones on the left."""
     t = _tensor(input)
@@ -675,6 +681,7 @@ def flip(input, dims) -> Tensor:
     return S.Flip.apply(_tensor(input), dims=_shape_arg(dims))
 
 
+@deferrable
 def roll(input, shifts, dims=None) -> Tensor:
     """Rotate elements along ``dims`` (the flattened tensor when None)."""
     t = _tensor(input)
@@ -690,6 +697,7 @@ def _along(dim: _int, item) -> tuple:
     return (Ellipsis, item) + (slice(None),) * (-dim - 1)
 
 
+@deferrable
 def narrow(input, dim: _int, start: _int, length: _int) -> Tensor:
     """The slice start:start+length of dimension ``dim`` (a negative start counts from the end)."""
     t = _tensor(input)
@@ -726,12 +734,14 @@ def stack(tensors, dim: _int = 0) -> Tensor:
     return cat([unsqueeze(t, dim) for t in ts], dim)
 
 
+@deferrable
 def hstack(tensors) -> Tensor:
     """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
     ts = [_tensor(t) for t in tensors]
     return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
+@deferrable
 def vstack(tensors) -> Tensor:
     """Concatenate along dim 0, promoting 1-D tensors to rows."""
     return cat([_tensor(t).reshape(1, -1) if _tensor(t).ndim == 1 else _tensor(t) for t in tensors], 0)
@@ -851,6 +861,7 @@ def masked_fill(input, mask, value) -> Tensor:
     return where(mask, _cast(v, _np_dtype(t)), t)
 
 
+@deferrable
 def masked_select(input, mask) -> Tensor:
     """The elements where mask is true, as a 1-D tensor."""
     t = _tensor(input)
@@ -862,16 +873,23 @@ def masked_select(input, mask) -> Tensor:
 
 def nonzero(input, *, as_tuple: _bool = False):
     """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D tensors."""
+    if not as_tuple:
+        return _nonzero(input)
     a = _tensor(input)._data
     if a.ndim == 0:  # numpy refuses 0-d input; PyTorch treats it as one element
-        found = np.arange(_int(a != 0), dtype=np.int64)
-        return (_wrap(found),) if as_tuple else _wrap(np.zeros((found.size, 0), np.int64))
-    idx = np.nonzero(a)
-    if as_tuple:
-        return tuple(_wrap(i.astype(np.int64)) for i in idx)
-    return _wrap(np.stack(idx, axis=1).astype(np.int64))
+        return (_wrap(np.arange(_int(a != 0), dtype=np.int64)),)
+    return tuple(_wrap(i.astype(np.int64)) for i in np.nonzero(a))
 
 
+@deferrable
+def _nonzero(input) -> Tensor:
+    a = _tensor(input)._data
+    if a.ndim == 0:
+        return _wrap(np.zeros((_int(a != 0), 0), np.int64))
+    return _wrap(np.stack(np.nonzero(a), axis=1).astype(np.int64))
+
+
+@deferrable
 def argsort(input, dim: _int = -1, descending: _bool = False, stable: _bool = False) -> Tensor:
     """Indices that sort ``input`` along ``dim``."""
     a = _tensor(input)._data
@@ -891,12 +909,13 @@ def sort(input, dim: _int = -1, descending: _bool = False, stable: _bool = False
 def topk(input, k: _int, dim: _int = -1, largest: _bool = True, sorted: _bool = True):  # noqa: A002
     """(values, indices) of the k largest (or smallest) entries along ``dim``."""
     t = _tensor(input)
-    if k > t.shape[dim]:
-        raise ValueError(f"topk: k ({k}) is larger than dimension {dim} of size {t.shape[dim]}")
+    if t._data is not None and k > t._data.shape[dim]:  # a static graph's tensor has no shape yet
+        raise ValueError(f"topk: k ({k}) is larger than dimension {dim} of size {t._data.shape[dim]}")
     idx = narrow(argsort(t, dim, descending=largest, stable=True), dim, 0, k)
     return _topk_type(gather(t, dim, idx), idx)
 
 
+@deferrable
 def diff(input, n: _int = 1, dim: _int = -1) -> Tensor:
     """Differences of neighbours along ``dim``, ``n`` times."""
     t = _tensor(input)
