@@ -187,7 +187,7 @@ CORE_OPS = {
 NOT_DIFFERENTIABLE = {
     "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not",
     "bitwise_and", "bitwise_or", "bitwise_xor", "isnan", "isinf", "isfinite", "floor_divide", "argmax", "argmin",
-    "all", "any",
+    "all", "any", "trunc_divide",
 }  # fmt: skip
 
 
