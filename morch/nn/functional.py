@@ -413,19 +413,18 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd: int, name)
             f"{who(name)}: input of spatial size {tuple(input.shape[-nd:])} (padded by {pads}) is smaller than the "
             f"kernel {tuple(weight.shape[2:])} with dilation {dilation[-nd:]}"
         )
-    rows = N.Im2Row.apply(x, kernel_size=kernel, stride=stride, padding=pad4, dilation=dilation)
-    if groups == 1:
-        wmat = w.permute(0, 2, 3, 1).reshape(o, kh * kw * c)
-        out = N.Linear.apply(rows, wmat) if bias is None else N.Linear.apply(rows, wmat, bias)
-        out = out.reshape(n, oh, ow, o)
-    else:
+    if groups == 1:  # one fused op: im2row and one GEMM, output channels-last in memory
+        args = ((n, c, h, wd), kernel, stride, pad4, dilation)
+        out = N.Conv2d.apply(x, w, args=args) if bias is None else N.Conv2d.apply(x, w, bias, args=args)
+    else:  # grouped: im2row, then one product per group as a batched matmul
+        rows = N.Im2Row.apply(x, kernel_size=kernel, stride=stride, padding=pad4, dilation=dilation)
         cg, og = c // groups, o // groups
         r = rows.reshape(n * oh * ow, kh * kw, groups, cg).permute(2, 0, 1, 3).reshape(groups, n * oh * ow, -1)
         wg = w.reshape(groups, og, cg, kh, kw).permute(0, 1, 3, 4, 2).reshape(groups, og, -1)
         out = _mf.matmul(r, wg.transpose(1, 2)).permute(1, 0, 2).reshape(n, oh, ow, o)
         if bias is not None:
             out = out + bias
-    out = out.permute(0, 3, 1, 2)  # a channels-last array seen as (N, C, H, W): the next conv reads it fast
+        out = out.permute(0, 3, 1, 2)
     if nd == 1:
         out = out.squeeze(2)
     return out.squeeze(0) if unbatched else out
@@ -537,11 +536,13 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         x, k, s, p, d = x.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p, (1,) + d
     geo = N.PoolGeometry(tuple(x.shape), k, s, p, d, ceil_mode, who(name))
     out = N.MaxPool2d.apply(x, geometry=geo)
+    if return_indices:
+        xa = x._data
+        idx = _wrap(geo.flat_indices(geo.argmax(geo.padded(xa, N._lowest(xa.dtype)), out._data)))
     if nd == 1:
         out = out.squeeze(-2)
     if not return_indices:
         return out
-    idx = _wrap(geo.flat_indices(geo.arg))
     return out, (idx.squeeze(-2) if nd == 1 else idx)
 
 
