@@ -30,12 +30,16 @@ class Function:
     compute with morch ops, so gradients of gradients work; ``self.inputs`` are the input tensors.
     The engine reduces a broadcast gradient to its input's shape and checks count and shapes.
     Set ``differentiable = False`` if backward is written with raw numpy: double backward through
-    it then raises a clear error instead of silently returning zeros.
+    it then raises a clear error instead of silently returning zeros. List in ``unread_inputs``
+    the positions of inputs whose values backward never reads (only shapes): changing those in
+    place after the op ran is then allowed, as in PyTorch; other inputs are version-checked.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "_versions", "_hooks", "__dict__", "__weakref__")
+    # _producers: each input's grad_fn when the op ran (a later in-place op may give the input a new one)
+    __slots__ = ("inputs", "needs_input_grad", "_versions", "_producers", "_hooks", "__dict__", "__weakref__")
 
     differentiable = True
+    unread_inputs: tuple = ()
     symbol: str | None = None  # infix symbol for printing (``+``), else the op's name is used
 
     def forward(self, *arrays, **params):
@@ -57,7 +61,7 @@ class Function:
     @property
     def next_functions(self) -> tuple:
         """The nodes feeding this one, as PyTorch's ``grad_fn.next_functions`` (leaves give None)."""
-        return tuple((t.grad_fn, 0) for t in self.inputs or ())
+        return tuple((p, 0) for p in self._producers or ())
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params) -> Tensor:
@@ -79,12 +83,14 @@ class Function:
         result.grad = None
         result._version = 0
         result._hooks = None
+        result._base = None
         if grad_mode._enabled:
             needs = tuple([t._requires_grad for t in inputs])
             if True in needs and out.dtype.kind == "f":  # only float results carry gradients
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
                 fn._versions = tuple([t._version for t in inputs])
+                fn._producers = tuple([t.grad_fn for t in inputs])
                 fn._hooks = None
                 result._requires_grad = True
                 result.grad_fn = fn
