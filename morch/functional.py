@@ -19,7 +19,7 @@ from morch.ops import matmul as M
 from morch.ops import nn as N
 from morch.ops import reduce as R
 from morch.ops import shape as S
-from morch.tensor import Tensor, _wrap
+from morch.tensor import Tensor, _view, _wrap
 
 _bool, _int, _float = builtins.bool, builtins.int, builtins.float
 
@@ -572,7 +572,8 @@ def _shape_arg(shape) -> tuple:
 
 def reshape(input, shape) -> Tensor:
     """Same data in a new shape (one dimension may be -1)."""
-    return S.Reshape.apply(_tensor(input), shape=_shape_arg(shape))
+    t = _tensor(input)
+    return _view(S.Reshape.apply(t, shape=_shape_arg(shape)), t)
 
 
 view = reshape
@@ -589,7 +590,8 @@ reshape_as = view_as
 
 def flatten(input, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one."""
-    return S.Flatten.apply(_tensor(input), start_dim=start_dim, end_dim=end_dim)
+    t = _tensor(input)
+    return _view(S.Flatten.apply(t, start_dim=start_dim, end_dim=end_dim), t)
 
 
 @deferrable
@@ -603,17 +605,20 @@ def unflatten(input, dim: _int, sizes) -> Tensor:
 
 def squeeze(input, dim=None) -> Tensor:
     """Drop dimensions of size 1 (only ``dim`` when given)."""
-    return S.Squeeze.apply(_tensor(input), dim=dim)
+    t = _tensor(input)
+    return _view(S.Squeeze.apply(t, dim=dim), t)
 
 
 def unsqueeze(input, dim: _int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
-    return S.Unsqueeze.apply(_tensor(input), dim=dim)
+    t = _tensor(input)
+    return _view(S.Unsqueeze.apply(t, dim=dim), t)
 
 
 def transpose(input, dim0: _int, dim1: _int) -> Tensor:
     """Swap two dimensions."""
-    return S.Transpose.apply(_tensor(input), dim0=dim0, dim1=dim1)
+    t = _tensor(input)
+    return _view(S.Transpose.apply(t, dim0=dim0, dim1=dim1), t)
 
 
 swapaxes = swapdims = transpose
@@ -629,12 +634,14 @@ def t(input) -> Tensor:
 
 def permute(input, dims) -> Tensor:
     """Reorder dimensions (``dims=None`` reverses them, as ``Tensor.T``)."""
-    return S.Permute.apply(_tensor(input), dims=None if dims is None else _shape_arg(dims))
+    t = _tensor(input)
+    return _view(S.Permute.apply(t, dims=None if dims is None else _shape_arg(dims)), t)
 
 
 def expand(input, sizes) -> Tensor:
     """Broadcast to ``sizes`` without copying (-1 keeps a size)."""
-    return S.Expand.apply(_tensor(input), shape=_shape_arg(sizes))
+    t = _tensor(input)
+    return _view(S.Expand.apply(t, shape=_shape_arg(sizes)), t)
 
 
 @deferrable
@@ -819,7 +826,8 @@ def _key(key) -> tuple[tuple, list]:
 def index(input, key) -> Tensor:
     """``input[key]`` with PyTorch's (numpy's) indexing rules; tensors in ``key`` index too."""
     template, tensors = _key(key)
-    return I.Index.apply(_tensor(input), *tensors, key=template)
+    t = _tensor(input)
+    return _view(I.Index.apply(t, *tensors, key=template), t)
 
 
 _getitem = index  # for functions whose PyTorch argument named ``index`` hides this one

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy as _copy
 import numbers
 import operator
+import weakref
 
 import numpy as np
 
@@ -65,7 +66,9 @@ class Tensor:
     ``morch.Tensor(2, 3)`` an uninitialised one of that size; prefer ``morch.tensor``.
     """
 
-    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "_version", "_hooks", "__weakref__")
+    # _base: for a view (it shares another tensor's memory), a weak reference to the tensor owning that
+    # memory, whose version an untracked in-place write through the view also bumps
+    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "_version", "_hooks", "_base", "__weakref__")
     # numpy defers to Tensor for mixed operators (arr + t, arr @ t)
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -335,14 +338,13 @@ class Tensor:
         engine.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
-        """A tensor sharing memory with this one, cut from the graph."""
-        return _wrap(self._data)
+        """A tensor sharing memory with this one, cut from the graph; writing to it counts as writing to this one."""
+        return _view(_wrap(self._data), self)
 
     def detach_(self) -> Tensor:
-        """Cut this tensor from the graph in place (ops that already used it then refuse to backward)."""
+        """Cut this tensor from the graph in place (ops that already used it still backward through its history)."""
         self.grad_fn = None
         self._requires_grad = False
-        self._version += 1
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -403,9 +405,11 @@ class Tensor:
         """Give self the value of ``result`` (computed out of place from ``self._src()``): the one path
         of every in-place op.
 
-        When autograd tracks the update, self takes over result's array and history (views made
-        earlier do not see the change; saved values of earlier ops stay intact, so gradients stay
-        right). Otherwise result is written into self's own memory, so views see it, as in PyTorch.
+        When autograd tracks the update, self takes over result's array and history: saved values of
+        earlier ops stay intact, so gradients stay right, but unlike PyTorch the memory is not shared
+        any more with views of self, or with the tensor self is a view of (``x[0] += w`` still updates
+        x, through ``__setitem__``). Otherwise result is written into self's own memory, so views see
+        it, as in PyTorch, and the write counts as a new version of self and of the tensor it is a view of.
         """
         if result._data.shape != self._data.shape:
             raise RuntimeError(
@@ -416,10 +420,11 @@ class Tensor:
             if self._requires_grad and self.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             self._data = _cast_for_inplace(result._data, self._data.dtype)
-            self.grad_fn, self._requires_grad = result.grad_fn, result._requires_grad
+            self.grad_fn, self._requires_grad, self._base = result.grad_fn, result._requires_grad, None
+            self._version += 1
         else:
             np.copyto(_writable(self), _cast_for_inplace(result._data, self._data.dtype), casting="unsafe")
-        self._version += 1
+            _written(self)
         return self
 
     def __setitem__(self, index, value) -> None:
@@ -433,7 +438,7 @@ class Tensor:
             _writable(self)[functional.unwrap_index(index)] = v
         except (ValueError, IndexError, TypeError) as e:
             raise type(e)(f"setitem: cannot assign value to tensor of shape {tuple(self.shape)}: {e}") from None
-        self._version += 1
+        _written(self)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -457,7 +462,7 @@ class Tensor:
             raise RuntimeError(
                 f"copy_: source of shape {list(src._data.shape)} cannot be broadcast to shape {list(self._data.shape)}"
             ) from None
-        self._version += 1
+        _written(self)
         return self
 
     def add_(self, other, alpha=1) -> Tensor:
@@ -581,6 +586,7 @@ def _init(t: Tensor, arr: np.ndarray, grad_fn, requires_grad: bool) -> None:
     t.grad_fn = grad_fn
     t._version = 0
     t._hooks = None
+    t._base = None
 
 
 def _wrap(arr: np.ndarray, grad_fn=None) -> Tensor:
@@ -592,7 +598,27 @@ def _wrap(arr: np.ndarray, grad_fn=None) -> Tensor:
     t.grad_fn = grad_fn
     t._version = 0
     t._hooks = None
+    t._base = None
     return t
+
+
+def _view(out: Tensor, t: Tensor) -> Tensor:
+    """Mark ``out`` as a view of ``t`` if it shares t's memory (views of views lead to the owner)."""
+    a, src = out._data, t._data
+    shares = a is src or (a is not None and a.base is not None and (a.base is src or a.base is src.base))
+    if a is not None and shares:
+        out._base = t._base or weakref.ref(t)
+    return out
+
+
+def _written(t: Tensor) -> None:
+    """Count an untracked in-place write to ``t``: its version, and that of the tensor it is a view of."""
+    t._version += 1
+    ref = t._base
+    if ref is not None:
+        owner = ref()
+        if owner is not None:
+            owner._version += 1
 
 
 def _rebuild(arr, requires_grad, cls=Tensor):

@@ -51,8 +51,7 @@ def _toposort(roots: list) -> list:
         if fn.inputs is None:
             raise RuntimeError(_FREED)
         stack.append((fn, True))
-        for t in fn.inputs:
-            p = t.grad_fn
+        for p in fn._producers:
             if p is not None and p not in seen:
                 stack.append((p, False))
     order.reverse()
@@ -111,10 +110,9 @@ def _call_backward(fn: Function, g: Tensor, create_graph: bool) -> tuple:
             r = hook(g)
             if r is not None:
                 g = r
-    # Every input is checked, also those whose values backward does not read (stricter than PyTorch):
-    # a tracked in-place op gives its tensor a new grad_fn, and the walk follows inputs' grad_fn.
-    for t, v in zip(fn.inputs, fn._versions):
-        if t._version != v:
+    unread = fn.unread_inputs
+    for i, (t, v) in enumerate(zip(fn.inputs, fn._versions)):
+        if t._version != v and i not in unread:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: an input of shape {tuple(t.shape)} to {fn.name()} is at version {t._version}; "
@@ -140,14 +138,14 @@ def _call_backward(fn: Function, g: Tensor, create_graph: bool) -> tuple:
         if create_graph and not fn.differentiable:
             node = NotDifferentiableTwice(fn)
             node.inputs, node.needs_input_grad = fn.inputs, fn.needs_input_grad
-            node._versions, node._hooks = fn._versions, None
+            node._versions, node._producers, node._hooks = fn._versions, fn._producers, None
             ig = _wrap(ig._data, node)
         out.append(ig)
     return out
 
 
 def _free(fn: Function) -> None:
-    fn.inputs = None
+    fn.inputs = fn._producers = None
     fn.__dict__.clear()
 
 
@@ -160,7 +158,7 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool, c
     grads: dict = {}
     leaves: dict = {}
     for t, g in zip(roots, root_grads):
-        _add(t, g, grads, leaves)
+        _add(t, t.grad_fn, g, grads, leaves)
     order = _toposort([t.grad_fn for t in roots if t.grad_fn is not None])
     prev = grad_mode._enabled
     grad_mode._enabled = create_graph
@@ -170,9 +168,9 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool, c
             if g is not None:
                 if capture is not None and fn in capture:
                     capture[fn] = g
-                for t, ig in zip(fn.inputs, _call_backward(fn, g, create_graph)):
+                for t, p, ig in zip(fn.inputs, fn._producers, _call_backward(fn, g, create_graph)):
                     if ig is not None:
-                        _add(t, ig, grads, leaves)
+                        _add(t, p, ig, grads, leaves)
             if not retain_graph:
                 _free(fn)
     finally:
@@ -180,8 +178,8 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool, c
     return leaves
 
 
-def _add(t: Tensor, g: Tensor, grads: dict, leaves: dict) -> None:
-    fn = t.grad_fn
+def _add(t: Tensor, fn: Function | None, g: Tensor, grads: dict, leaves: dict) -> None:
+    """Add ``g`` to the gradient of ``t``, whose history is ``fn`` (None for a leaf)."""
     if fn is not None:
         old = grads.get(fn)
         grads[fn] = g if old is None else old + g

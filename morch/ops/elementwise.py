@@ -17,6 +17,7 @@ def _need(fn: Function, i: int) -> bool:
 
 # ------------------------------------------------------------------ arithmetic
 class Add(Function):
+    unread_inputs = (0, 1)
     symbol = "+"
 
     def forward(self, a, b):
@@ -27,6 +28,7 @@ class Add(Function):
 
 
 class Sub(Function):
+    unread_inputs = (0, 1)
     symbol = "-"
 
     def forward(self, a, b):
@@ -60,6 +62,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    unread_inputs = (0,)
+
     def forward(self, a):
         if a.dtype == np.bool_:
             raise op_error(
@@ -112,6 +116,8 @@ class PowScalar(Function):
 class RPowScalar(Function):
     """p ** a with a Python number p (2 ** x)."""
 
+    unread_inputs = (0,)
+
     def forward(self, a, base):
         self.base = base
         self.out = np.power(np.asarray(base, a.dtype), a)
@@ -125,6 +131,8 @@ class RPowScalar(Function):
 
 # ------------------------------------------------------------------ unary math
 class Exp(Function):
+    unread_inputs = (0,)
+
     def forward(self, a):
         self.out = np.exp(a)
         return self.out
@@ -150,6 +158,8 @@ class Log1p(Function):
 
 
 class Expm1(Function):
+    unread_inputs = (0,)
+
     def forward(self, a):
         self.out = np.expm1(a)
         return self.out
@@ -159,6 +169,8 @@ class Expm1(Function):
 
 
 class Sqrt(Function):
+    unread_inputs = (0,)
+
     def forward(self, a):
         self.out = np.sqrt(a)
         return self.out
@@ -192,6 +204,8 @@ class Cos(Function):
 
 
 class Tan(Function):
+    unread_inputs = (0,)
+
     def forward(self, a):
         self.out = np.tan(a)
         return self.out
@@ -202,6 +216,8 @@ class Tan(Function):
 
 
 class Tanh(Function):
+    unread_inputs = (0,)
+
     def forward(self, a):
         self.out = np.tanh(a)
         return self.out
@@ -212,6 +228,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    unread_inputs = (0,)
+
     def forward(self, a):
         # exp of a non-positive number only: no overflow warnings for large |a|
         e = np.exp(-np.abs(a))
@@ -224,6 +242,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    unread_inputs = (0,)
+
     def forward(self, a):
         self.mask = a > 0
         return np.maximum(a, a.dtype.type(0))  # np.where is several times slower; NaN propagates as in PyTorch
@@ -248,6 +268,7 @@ class Erf(Function):
 class _Piecewise(Function):
     """Ops whose derivative is zero almost everywhere (sign, floor, ...): PyTorch gives zero gradients."""
 
+    unread_inputs = (0,)
     np_fn = None
 
     def forward(self, a):
@@ -279,6 +300,8 @@ class Trunc(_Piecewise):
 
 # ------------------------------------------------------------------ two-input selections
 class Maximum(Function):
+    unread_inputs = (0, 1)
+
     def forward(self, a, b):
         # ties share the gradient equally, as in PyTorch
         self.wa = (a > b) + (a == b) * np.asarray(0.5, dtype=np.result_type(a, b))
@@ -290,6 +313,8 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    unread_inputs = (0, 1)
+
     def forward(self, a, b):
         self.wa = (a < b) + (a == b) * np.asarray(0.5, dtype=np.result_type(a, b))
         return np.minimum(a, b)
@@ -300,6 +325,8 @@ class Minimum(Function):
 
 
 class Clamp(Function):
+    unread_inputs = (0,)
+
     def forward(self, a, min=None, max=None):  # noqa: A002
         lo = -np.inf if min is None else min
         hi = np.inf if max is None else max
@@ -311,6 +338,8 @@ class Clamp(Function):
 
 
 class Where(Function):
+    unread_inputs = (1, 2)
+
     def forward(self, cond, a, b):
         self.cond = cond
         return np.where(cond, a, b)
@@ -325,6 +354,8 @@ class Where(Function):
 class Cast(Function):
     """Change dtype; the gradient is cast back."""
 
+    unread_inputs = (0,)
+
     def forward(self, a, dtype):
         self.in_dtype = a.dtype
         return a.astype(dtype)
@@ -334,6 +365,8 @@ class Cast(Function):
 
 
 class Clone(Function):
+    unread_inputs = (0,)
+
     def forward(self, a):
         return a.copy()
 

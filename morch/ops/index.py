@@ -35,6 +35,8 @@ def _unique_positions(key: tuple, arrays) -> bool:
 
 
 class Index(Function):
+    unread_inputs = (0,)  # the indexed tensor; index tensors are read
+
     def forward(self, a, *key_arrays, key):
         self.in_shape, self.key = a.shape, key
         return a[fill_key(key, key_arrays)]
@@ -46,6 +48,8 @@ class Index(Function):
 
 class IndexGrad(Function):
     """Zeros of ``shape`` with ``g`` added at ``key`` (the backward of Index)."""
+
+    unread_inputs = (0,)
 
     def forward(self, g, *key_arrays, key, shape):
         self.key = key
@@ -64,6 +68,8 @@ class IndexGrad(Function):
 
 class IndexPut(Function):
     """A copy of ``a`` with ``v`` written (or added, with accumulate) at ``key``."""
+
+    unread_inputs = (0, 1)
 
     def forward(self, a, v, *key_arrays, key, accumulate=False):
         self.key, self.accumulate = key, accumulate
@@ -93,6 +99,8 @@ def along_dim(idx: np.ndarray, dim: int) -> tuple:
 
 
 class Gather(Function):
+    unread_inputs = (0,)
+
     def forward(self, a, idx, dim):
         if idx.dtype.kind not in "iu":
             raise TypeError(f"gather(): index must be an integer tensor, got {idx.dtype}")
@@ -108,6 +116,8 @@ class Gather(Function):
 
 class ScatterAdd(Function):
     """``a.scatter_add(dim, idx, src)``: a copy of a with src added at idx along dim."""
+
+    unread_inputs = (0, 2)
 
     def forward(self, a, idx, src, dim):
         self.dim = dim = norm_dim(dim, a.ndim, "scatter_add")
@@ -126,6 +136,8 @@ class ScatterAdd(Function):
 
 
 class ConstantPad(Function):
+    unread_inputs = (0,)
+
     def forward(self, a, widths, value=0.0):
         self.slices = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
         return np.pad(a, widths, mode="constant", constant_values=value)

@@ -30,6 +30,8 @@ class _Reduce(Function):
 
 
 class Sum(_Reduce):
+    unread_inputs = (0,)
+
     def forward(self, a, dim=None, keepdim=False, dtype=None):
         dim = self._setup(a, dim, keepdim)
         if dtype is None and (a.dtype.kind in "bu" or (a.dtype.kind == "i" and a.dtype.itemsize < 8)):
@@ -41,6 +43,8 @@ class Sum(_Reduce):
 
 
 class Mean(_Reduce):
+    unread_inputs = (0,)
+
     def forward(self, a, dim=None, keepdim=False):
         dim = self._setup(a, dim, keepdim)
         if a.dtype.kind != "f":
@@ -124,6 +128,8 @@ class LogSumExp(_Reduce):
 
 
 class Cumsum(Function):
+    unread_inputs = (0,)
+
     def forward(self, a, dim):
         self.dim = dim = norm_dim(dim, a.ndim, "cumsum")
         return np.cumsum(a, axis=dim)

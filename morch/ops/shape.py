@@ -12,6 +12,8 @@ from morch.ops.util import norm_dim, norm_dims
 class _Restride(Function):
     """Ops that only change the shape: backward reshapes the gradient back."""
 
+    unread_inputs = (0,)
+
     def backward(self, g):
         return g.reshape(self.in_shape)
 
@@ -56,6 +58,8 @@ class Unsqueeze(_Restride):
 
 
 class Transpose(Function):
+    unread_inputs = (0,)
+
     def forward(self, a, dim0, dim1):
         if a.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
             self.dims = (0, 0)
@@ -68,6 +72,8 @@ class Transpose(Function):
 
 
 class Permute(Function):
+    unread_inputs = (0,)
+
     def forward(self, a, dims):
         if dims is None:
             dims = tuple(range(a.ndim - 1, -1, -1))
@@ -86,6 +92,8 @@ class Permute(Function):
 
 class Expand(Function):
     """Broadcast to a larger shape (a read-only view); backward sums back."""
+
+    unread_inputs = (0,)
 
     def forward(self, a, shape):
         self.in_shape = a.shape
@@ -112,15 +120,19 @@ class Expand(Function):
 
 
 class Flip(Function):
+    unread_inputs = (0,)
+
     def forward(self, a, dims):
         self.dims = dims = tuple(norm_dim(d, a.ndim, "flip") for d in dims)
-        return np.flip(a, dims)
+        return np.flip(a, dims).copy()  # a copy, as PyTorch's flip: writing to the result leaves a alone
 
     def backward(self, g):
         return g.flip(self.dims)
 
 
 class Roll(Function):
+    unread_inputs = (0,)
+
     def forward(self, a, shifts, dims):
         self.shifts, self.dims = shifts, dims
         return np.roll(a, shifts, dims)
@@ -131,6 +143,8 @@ class Roll(Function):
 
 class Repeat(Function):
     """``torch.Tensor.repeat`` (numpy's tile)."""
+
+    unread_inputs = (0,)
 
     def forward(self, a, repeats):
         self.in_shape = (1,) * (len(repeats) - a.ndim) + a.shape
@@ -145,6 +159,8 @@ class Repeat(Function):
 
 
 class Cat(Function):
+    unread_inputs = range(2**31)  # every input: backward uses only their sizes
+
     def forward(self, *arrays, dim=0):
         if not arrays:
             raise op_error(ValueError, "cat(): expected a non-empty list of Tensors")
