@@ -311,11 +311,13 @@ def _as_parameter(value) -> Parameter:
     return Parameter(value)
 
 
-def _param_line(p) -> str:
+def _param_line(key, p, typename: bool = False) -> str:
+    # PyTorch's format (with its two leading spaces): lists name the dtype, dicts the tensor type
     if not isinstance(p, Tensor):
-        return f"Object of type: {type(p).__name__}"
+        return f"  ({key}): Object of type: {type(p).__name__}"
     size = "x".join(str(s) for s in p.shape)
-    return f"Parameter containing: [morch.{p.dtype.name} of size {size}]"
+    kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+    return f"  ({key}): {kind} containing: [{p.type() if typename else repr(p.dtype)} of size {size}]"
 
 
 class ParameterList(Module):
@@ -370,7 +372,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({i}): {_param_line(p)}" for i, p in enumerate(self))
+        return "\n".join(_param_line(i, p) for i, p in enumerate(self))
 
 
 class ParameterDict(Module):
@@ -439,4 +441,4 @@ class ParameterDict(Module):
             self[key] = value
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): {_param_line(p)}" for k, p in self.items())
+        return "\n".join(_param_line(k, p, typename=True) for k, p in self.items())

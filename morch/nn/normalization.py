@@ -19,14 +19,17 @@ class _BatchNorm(Module):
     _shape_text = "(N, C) or (N, C, L)"
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device=None, dtype=None) -> None:  # fmt: skip
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:  # fmt: skip
         super().__init__()
         _check_device(device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(_wrap(_empty(num_features, dtype=dtype)))
-            self.bias = Parameter(_wrap(_empty(num_features, dtype=dtype)))
+            if bias:
+                self.bias = Parameter(_wrap(_empty(num_features, dtype=dtype)))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -52,8 +55,9 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         """Reset the running statistics, weight to 1 and bias to 0."""
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             self.weight._data[...] = 1
+        if self.bias is not None:
             self.bias._data[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
@@ -82,7 +86,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")  # fmt: skip
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")  # fmt: skip
 
 
 class BatchNorm1d(_BatchNorm):
@@ -99,6 +103,7 @@ class BatchNorm1d(_BatchNorm):
         track_running_stats: keep running statistics (else batch statistics are used in eval mode too).
         device: 'cpu' or None.
         dtype: dtype of parameters and buffers.
+        bias: learn the shift (with affine).
     """
 
     _dims = (2, 3)
@@ -119,6 +124,7 @@ class BatchNorm2d(_BatchNorm):
         track_running_stats: keep running statistics (else batch statistics are used in eval mode too).
         device: 'cpu' or None.
         dtype: dtype of parameters and buffers.
+        bias: learn the shift (with affine).
     """
 
     _dims = (4,)
@@ -136,6 +142,7 @@ class BatchNorm3d(_BatchNorm):
         track_running_stats: keep running statistics.
         device: 'cpu' or None.
         dtype: dtype of parameters and buffers.
+        bias: learn the shift (with affine).
     """
 
     _dims = (5,)
@@ -184,7 +191,8 @@ class LayerNorm(Module):
         return F._layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps, self)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")  # fmt: skip
 
 
 class GroupNorm(Module):
@@ -197,18 +205,23 @@ class GroupNorm(Module):
         affine: learn per-channel weight (init 1) and bias (init 0).
         device: 'cpu' or None.
         dtype: dtype of the parameters.
+        bias: learn the bias (with affine).
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
-                 dtype=None) -> None:  # fmt: skip
+                 dtype=None, *, bias: bool = True) -> None:  # fmt: skip
         super().__init__()
         _check_device(device)
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        nd = _empty(0, dtype=dtype).dtype
         if affine:
-            self.weight = Parameter(_wrap(np.ones(num_channels, dtype=_empty(0, dtype=dtype).dtype)))
-            self.bias = Parameter(_wrap(np.zeros(num_channels, dtype=_empty(0, dtype=dtype).dtype)))
+            self.weight = Parameter(_wrap(np.ones(num_channels, dtype=nd)))
+            if bias:
+                self.bias = Parameter(_wrap(np.zeros(num_channels, dtype=nd)))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -220,4 +233,5 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        bias = self.bias is not None
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={bias}"
