@@ -103,6 +103,17 @@ def _as_grad(fn: Function, i: int, t: Tensor, g) -> Tensor:
     return g
 
 
+def _check_versions(fn: Function) -> None:
+    """Refuse to backward through ``fn`` if an input whose value its backward reads was changed in place."""
+    for i, (t, v) in enumerate(zip(fn.inputs, fn._versions)):
+        if t._version != v and i not in fn.unread_inputs:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: input {i} (shape {tuple(t.shape)}) of {fn.name()} is at version {t._version}; "
+                f"expected version {v} instead"
+            )
+
+
 def _call_backward(fn: Function, g: Tensor, create_graph: bool) -> tuple:
     """Run one node's backward and return one checked gradient (or None) per input."""
     if fn._hooks:
@@ -110,14 +121,10 @@ def _call_backward(fn: Function, g: Tensor, create_graph: bool) -> tuple:
             r = hook(g)
             if r is not None:
                 g = r
-    unread = fn.unread_inputs
-    for i, (t, v) in enumerate(zip(fn.inputs, fn._versions)):
-        if t._version != v and i not in unread:
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: an input of shape {tuple(t.shape)} to {fn.name()} is at version {t._version}; "
-                f"expected version {v} instead"
-            )
+    for t, v in zip(fn.inputs, fn._versions):
+        if t._version != v:
+            _check_versions(fn)
+            break
     if create_graph and not fn.differentiable:
         with grad_mode.no_grad():
             grads = fn.backward(g)
