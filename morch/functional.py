@@ -109,12 +109,22 @@ def _float_tensor(x) -> Tensor:
 
 
 def to_dtype(t: Tensor, dtype) -> Tensor:
-    """A copy of ``t`` in ``dtype`` (``t`` itself when it already has that dtype)."""
+    """A copy of ``t`` in ``dtype`` (``t`` itself when it already has that dtype).
+
+    Args:
+        t: the tensor.
+        dtype: the dtype.
+    """
     return _cast(t, dtypes.to_numpy(dtype))
 
 
 def as_tensor_like(x, like: Tensor) -> Tensor:
-    """``x`` itself if it is a tensor, else ``x`` as a tensor of ``like``'s dtype."""
+    """``x`` itself if it is a tensor, else ``x`` as a tensor of ``like``'s dtype.
+
+    Args:
+        x: the value.
+        like: the tensor whose dtype to use.
+    """
     return _tensor(x) if isinstance(x, Tensor) else _tensor(x, _np_dtype(like))
 
 
@@ -123,20 +133,35 @@ def _unary(cls):
         return cls.apply(_float_tensor(input))
 
     f.__name__ = f.__qualname__ = cls.__name__.lower()
-    f.__doc__ = f"Elementwise {f.__name__} (integer inputs are computed in the default float dtype)."
+    f.__doc__ = (
+        f"Elementwise {f.__name__} (integer inputs are computed in the default float dtype).\n\n"
+        "    Args:\n        input: the input tensor (numbers and array-likes are made tensors).\n    "
+    )
     return f
 
 
 # ------------------------------------------------------------------ arithmetic
 def add(input, other, *, alpha=1) -> Tensor:
-    """input + alpha * other, broadcasting as numpy does."""
+    """input + alpha * other, broadcasting as numpy does.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+        alpha: the multiplier of other.
+    """
     if alpha != 1:
         other = mul(other, alpha)
     return E.Add.apply(*_pair(input, other))
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
-    """input - alpha * other."""
+    """input - alpha * other.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+        alpha: the multiplier of other.
+    """
     if _is_bool(input) or _is_bool(other):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor or value is not supported. "
@@ -151,7 +176,12 @@ subtract = sub
 
 
 def mul(input, other) -> Tensor:
-    """input * other."""
+    """input * other.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+    """
     return E.Mul.apply(*_pair(input, other))
 
 
@@ -159,7 +189,13 @@ multiply = mul
 
 
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
-    """True division (integers give floats); ``rounding_mode`` 'trunc' or 'floor' rounds the result."""
+    """True division (integers give floats); ``rounding_mode`` 'trunc' or 'floor' rounds the result.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+        rounding_mode: None for true division, 'trunc' to round towards zero, 'floor' to round down.
+    """
     a, b = _pair(input, other)
     if rounding_mode is None:
         if _np_dtype(a).kind != "f":
@@ -176,22 +212,41 @@ divide = true_divide = div
 
 
 def floor_divide(input, other) -> Tensor:
-    """Division rounded down."""
+    """Division rounded down.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+    """
     return div(input, other, rounding_mode="floor")
 
 
 def remainder(input, other) -> Tensor:
-    """Modulo with the sign of the divisor (Python's %)."""
+    """Modulo with the sign of the divisor (Python's %).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+    """
     return E.Remainder.apply(*_pair(input, other))
 
 
 def fmod(input, other) -> Tensor:
-    """Modulo with the sign of the dividend (C's fmod)."""
+    """Modulo with the sign of the dividend (C's fmod).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+    """
     return E.Fmod.apply(*_pair(input, other))
 
 
 def neg(input) -> Tensor:
-    """-input."""
+    """-input.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Neg.apply(_tensor(input))
 
 
@@ -199,7 +254,12 @@ negative = neg
 
 
 def pow(input, exponent) -> Tensor:  # noqa: A001
-    """input ** exponent; either side may be a Python number."""
+    """input ** exponent; either side may be a Python number.
+
+    Args:
+        input: the base: a tensor or a number.
+        exponent: the exponent: a tensor or a number.
+    """
     if isinstance(input, Tensor) and isinstance(exponent, (_int, _float)) and not isinstance(exponent, _bool):
         if _np_dtype(input).kind != "f" and (isinstance(exponent, _float) or exponent < 0):
             if isinstance(exponent, _int):
@@ -226,37 +286,65 @@ erf = _unary(E.Erf)
 
 
 def exp2(input) -> Tensor:
-    """2 ** input."""
+    """2 ** input.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return pow(2.0, _float_tensor(input))
 
 
 def log2(input) -> Tensor:
-    """Base-2 logarithm."""
+    """Base-2 logarithm.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return log(input) / math.log(2)
 
 
 def log10(input) -> Tensor:
-    """Base-10 logarithm."""
+    """Base-10 logarithm.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return log(input) / math.log(10)
 
 
 def rsqrt(input) -> Tensor:
-    """1 / sqrt(input)."""
+    """1 / sqrt(input).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return 1 / sqrt(input)
 
 
 def reciprocal(input) -> Tensor:
-    """1 / input."""
+    """1 / input.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return div(1.0, _float_tensor(input))
 
 
 def square(input) -> Tensor:
-    """input * input."""
+    """input * input.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return pow(input, 2)
 
 
 def abs(input) -> Tensor:  # noqa: A001
-    """|input|."""
+    """|input|.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Abs.apply(_tensor(input))
 
 
@@ -264,27 +352,48 @@ absolute = abs
 
 
 def relu(input) -> Tensor:
-    """max(input, 0)."""
+    """max(input, 0).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Relu.apply(_tensor(input))
 
 
 def sign(input) -> Tensor:
-    """-1, 0 or 1 by the sign of each element (zero gradient)."""
+    """-1, 0 or 1 by the sign of each element (zero gradient).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Sign.apply(_tensor(input))
 
 
 def floor(input) -> Tensor:
-    """Round down (zero gradient)."""
+    """Round down (zero gradient).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Floor.apply(_tensor(input))
 
 
 def ceil(input) -> Tensor:
-    """Round up (zero gradient)."""
+    """Round up (zero gradient).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Ceil.apply(_tensor(input))
 
 
 def round(input, *, decimals: _int = 0) -> Tensor:  # noqa: A001
-    """Round half to even, as PyTorch (zero gradient)."""
+    """Round half to even, as PyTorch (zero gradient).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        decimals: the number of decimal places to keep.
+    """
     if decimals:
         scale = 10.0**decimals
         return E.Round.apply(_tensor(input) * scale) / scale
@@ -292,28 +401,52 @@ def round(input, *, decimals: _int = 0) -> Tensor:  # noqa: A001
 
 
 def trunc(input) -> Tensor:
-    """Round towards zero (zero gradient)."""
+    """Round towards zero (zero gradient).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Trunc.apply(_tensor(input))
 
 
 def frac(input) -> Tensor:
-    """input - trunc(input)."""
+    """input - trunc(input).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     t = _tensor(input)
     return t - trunc(t)
 
 
 def maximum(input, other) -> Tensor:
-    """Elementwise max of two tensors (ties share the gradient)."""
+    """Elementwise max of two tensors (ties share the gradient).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+    """
     return E.Maximum.apply(*_pair(input, other))
 
 
 def minimum(input, other) -> Tensor:
-    """Elementwise min of two tensors (ties share the gradient)."""
+    """Elementwise min of two tensors (ties share the gradient).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+    """
     return E.Minimum.apply(*_pair(input, other))
 
 
 def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002
-    """Limit values to [min, max]; bounds may be numbers or tensors."""
+    """Limit values to [min, max]; bounds may be numbers or tensors.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        min: the lower bound, a number or a tensor (None for no lower bound).
+        max: the upper bound, a number or a tensor (None for no upper bound).
+    """
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
     t = _tensor(input)
@@ -332,7 +465,13 @@ clip = clamp
 
 
 def where(condition, input=None, other=None) -> Tensor:
-    """Pick from input where condition is true, else from other; ``where(cond)`` is ``nonzero(as_tuple=True)``."""
+    """Pick from input where condition is true, else from other; ``where(cond)`` is ``nonzero(as_tuple=True)``.
+
+    Args:
+        condition: a bool tensor: where true take input, else other (all three broadcast together).
+        input: the values where condition is true (a tensor or a number).
+        other: the values where condition is false (a tensor or a number).
+    """
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     c = _tensor(condition)
@@ -348,7 +487,11 @@ def _compare(cls):
         return cls.apply(*_pair(input, other))
 
     f.__name__ = f.__qualname__ = cls.__name__.lower()
-    f.__doc__ = f"Elementwise {cls.symbol or f.__name__}, as a bool tensor."
+    f.__doc__ = (
+        f"Elementwise {cls.symbol or f.__name__}, as a bool tensor.\n\n    Args:\n"
+        "        input: the input tensor (numbers and array-likes are made tensors).\n"
+        "        other: the other operand: a tensor, a number or a numpy array, broadcast against input.\n    "
+    )
     return f
 
 
@@ -364,72 +507,142 @@ def _check_bitwise(t: Tensor) -> Tensor:
 
 
 def bitwise_and(input, other) -> Tensor:
-    """Elementwise & of bool or integer tensors."""
+    """Elementwise & of bool or integer tensors.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+    """
     return E.BitwiseAnd.apply(*map(_check_bitwise, _pair(input, other)))
 
 
 def bitwise_or(input, other) -> Tensor:
-    """Elementwise | of bool or integer tensors."""
+    """Elementwise | of bool or integer tensors.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+    """
     return E.BitwiseOr.apply(*map(_check_bitwise, _pair(input, other)))
 
 
 def bitwise_xor(input, other) -> Tensor:
-    """Elementwise ^ of bool or integer tensors."""
+    """Elementwise ^ of bool or integer tensors.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the other operand: a tensor, a number or a numpy array, broadcast against input.
+    """
     return E.BitwiseXor.apply(*map(_check_bitwise, _pair(input, other)))
 
 
 def bitwise_not(input) -> Tensor:
-    """~input for bool or integer tensors."""
+    """~input for bool or integer tensors.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.BitwiseNot.apply(_check_bitwise(_tensor(input)))
 
 
 def logical_not(input) -> Tensor:
-    """Elementwise not, as a bool tensor."""
+    """Elementwise not, as a bool tensor.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.LogicalNot.apply(_tensor(input))
 
 
 def isnan(input) -> Tensor:
-    """Where input is NaN."""
+    """Where input is NaN.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Isnan.apply(_tensor(input))
 
 
 def isinf(input) -> Tensor:
-    """Where input is +-inf."""
+    """Where input is +-inf.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Isinf.apply(_tensor(input))
 
 
 def isfinite(input) -> Tensor:
-    """Where input is neither inf nor NaN."""
+    """Where input is neither inf nor NaN.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Isfinite.apply(_tensor(input))
 
 
 def equal(input, other) -> _bool:
-    """True if both tensors have the same shape and elements."""
+    """True if both tensors have the same shape and elements.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the tensor to compare with.
+    """
     a, b = _tensor(input), _tensor(other)
     return a._data.shape == b._data.shape and _bool(np.array_equal(a._data, b._data))
 
 
 @deferrable
 def isclose(input, other, rtol: _float = 1e-5, atol: _float = 1e-8, equal_nan: _bool = False) -> Tensor:
-    """Where |input - other| <= atol + rtol * |other|."""
+    """Where |input - other| <= atol + rtol * |other|.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the tensor to compare with.
+        rtol: the relative tolerance.
+        atol: the absolute tolerance.
+        equal_nan: count NaNs in the same place as equal.
+    """
     a, b = _pair(input, other)
     return _wrap(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(input, other, rtol: _float = 1e-5, atol: _float = 1e-8, equal_nan: _bool = False) -> _bool:
-    """True if every element is close (see isclose)."""
+    """True if every element is close (see isclose).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the tensor to compare with.
+        rtol: the relative tolerance.
+        atol: the absolute tolerance.
+        equal_nan: count NaNs in the same place as equal.
+    """
     return _bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
 # ------------------------------------------------------------------ reductions
 def sum(input, dim=None, keepdim: _bool = False, *, dtype=None) -> Tensor:  # noqa: A001
-    """Sum over ``dim`` (an int, a tuple, or None for all); bool and integer sums are int64."""
+    """Sum over ``dim`` (an int, a tuple, or None for all); bool and integer sums are int64.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        keepdim: keep each reduced dimension, with size 1.
+        dtype: the dtype to sum in and return (default: input's, int64 for bool and integers).
+    """
     t = _tensor(input)
     return R.Sum.apply(t, dim=dim, keepdim=keepdim, dtype=None if dtype is None else dtypes.to_numpy(dtype))
 
 
 def mean(input, dim=None, keepdim: _bool = False, *, dtype=None) -> Tensor:
-    """Mean over ``dim``; the input must be floating point (or give ``dtype``)."""
+    """Mean over ``dim``; the input must be floating point (or give ``dtype``).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        keepdim: keep each reduced dimension, with size 1.
+        dtype: cast input to this dtype first (needed for integer inputs).
+    """
     t = _tensor(input)
     if dtype is not None:
         t = to_dtype(t, dtype)
@@ -452,32 +665,70 @@ def _minmax(input, dim, keepdim, other, amax_cls, arg_cls, binary, result_type):
 
 
 def max(input, dim=None, keepdim: _bool = False, *, other=None):  # noqa: A001
-    """Without ``dim``: the largest element. With ``dim``: (values, indices). With a tensor: ``maximum``."""
+    """Without ``dim``: the largest element. With ``dim``: (values, indices). With a tensor: ``maximum``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to reduce; None for the largest element of all; a tensor compares elementwise.
+        keepdim: keep each reduced dimension, with size 1.
+        other: a tensor to compare with elementwise instead (as ``maximum``).
+    """
     return _minmax(input, dim, keepdim, other, R.Amax, R.Argmax, maximum, _max_type)
 
 
 def min(input, dim=None, keepdim: _bool = False, *, other=None):  # noqa: A001
-    """Without ``dim``: the smallest element. With ``dim``: (values, indices). With a tensor: ``minimum``."""
+    """Without ``dim``: the smallest element. With ``dim``: (values, indices). With a tensor: ``minimum``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to reduce; None for the smallest element of all; a tensor compares elementwise.
+        keepdim: keep each reduced dimension, with size 1.
+        other: a tensor to compare with elementwise instead (as ``minimum``).
+    """
     return _minmax(input, dim, keepdim, other, R.Amin, R.Argmin, minimum, _min_type)
 
 
 def amax(input, dim=(), keepdim: _bool = False) -> Tensor:
-    """Max over ``dim`` (all dims by default); ties share the gradient."""
+    """Max over ``dim`` (all dims by default); ties share the gradient.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        keepdim: keep each reduced dimension, with size 1.
+    """
     return R.Amax.apply(_tensor(input), dim=dim, keepdim=keepdim)
 
 
 def amin(input, dim=(), keepdim: _bool = False) -> Tensor:
-    """Min over ``dim`` (all dims by default); ties share the gradient."""
+    """Min over ``dim`` (all dims by default); ties share the gradient.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        keepdim: keep each reduced dimension, with size 1.
+    """
     return R.Amin.apply(_tensor(input), dim=dim, keepdim=keepdim)
 
 
 def argmax(input, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
-    """Index of the largest element (of the flattened input when ``dim`` is None)."""
+    """Index of the largest element (of the flattened input when ``dim`` is None).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to reduce; None gives the index into the flattened tensor.
+        keepdim: keep each reduced dimension, with size 1.
+    """
     return R.Argmax.apply(_tensor(input), dim=dim, keepdim=keepdim)
 
 
 def argmin(input, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
-    """Index of the smallest element (of the flattened input when ``dim`` is None)."""
+    """Index of the smallest element (of the flattened input when ``dim`` is None).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to reduce; None gives the index into the flattened tensor.
+        keepdim: keep each reduced dimension, with size 1.
+    """
     return R.Argmin.apply(_tensor(input), dim=dim, keepdim=keepdim)
 
 
@@ -490,7 +741,15 @@ def _correction(unbiased, correction) -> _int:
 
 
 def var(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=None) -> Tensor:
-    """Variance over ``dim``; ``correction=1`` (the default, Bessel's) divides by n - 1."""
+    """Variance over ``dim``; ``correction=1`` (the default, Bessel's) divides by n - 1.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        unbiased: divide by n - 1 (Bessel's correction) when True, by n when False.
+        keepdim: keep each reduced dimension, with size 1.
+        correction: subtract this from n in the divisor; overrides unbiased.
+    """
     if not isinstance(unbiased, _bool) and unbiased is not None and dim is None:
         dim, unbiased = unbiased, True  # var(x, 1) passes dim positionally
     return R.Var.apply(_float_tensor(input), dim=dim, correction=_correction(unbiased, correction), keepdim=keepdim)
@@ -503,27 +762,64 @@ def _sqrt_zero_grad_at_zero(x: Tensor) -> Tensor:
 
 
 def std(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=None) -> Tensor:
-    """Standard deviation over ``dim`` (sqrt of ``var``); its gradient is 0 where it is 0."""
+    """Standard deviation over ``dim`` (sqrt of ``var``); its gradient is 0 where it is 0.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        unbiased: divide by n - 1 (Bessel's correction) when True, by n when False.
+        keepdim: keep each reduced dimension, with size 1.
+        correction: subtract this from n in the divisor; overrides unbiased.
+    """
     return _sqrt_zero_grad_at_zero(var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def var_mean(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=None):
-    """(var, mean) over ``dim``."""
+    """(var, mean) over ``dim``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        unbiased: divide by n - 1 (Bessel's correction) when True, by n when False.
+        keepdim: keep each reduced dimension, with size 1.
+        correction: subtract this from n in the divisor; overrides unbiased.
+    """
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
 def std_mean(input, dim=None, unbiased=True, keepdim: _bool = False, *, correction=None):
-    """(std, mean) over ``dim``."""
+    """(std, mean) over ``dim``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        unbiased: divide by n - 1 (Bessel's correction) when True, by n when False.
+        keepdim: keep each reduced dimension, with size 1.
+        correction: subtract this from n in the divisor; overrides unbiased.
+    """
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
 def logsumexp(input, dim, keepdim: _bool = False) -> Tensor:
-    """log(sum(exp(input))) over ``dim``, computed without overflow."""
+    """log(sum(exp(input))) over ``dim``, computed without overflow.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        keepdim: keep each reduced dimension, with size 1.
+    """
     return R.LogSumExp.apply(_float_tensor(input), dim=dim, keepdim=keepdim)
 
 
 def norm(input, p="fro", dim=None, keepdim: _bool = False) -> Tensor:
-    """The p-norm over ``dim`` ('fro' and 2: Euclidean; 1; inf; any positive p)."""
+    """The p-norm over ``dim`` ('fro' and 2: Euclidean; 1; inf; any positive p).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        p: the order: 'fro' or 2 (Euclidean), 1, inf, -inf, 0 (count of nonzeros), or any positive number.
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        keepdim: keep each reduced dimension, with size 1.
+    """
     t = _float_tensor(input)
     if p in ("fro", 2):
         return _sqrt_zero_grad_at_zero(sum(t * t, dim, keepdim))
@@ -541,7 +837,13 @@ def norm(input, p="fro", dim=None, keepdim: _bool = False) -> Tensor:
 
 
 def cumsum(input, dim: _int, *, dtype=None) -> Tensor:
-    """Running sum along ``dim``."""
+    """Running sum along ``dim``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to sum along.
+        dtype: cast input to this dtype first.
+    """
     t = _tensor(input)
     if dtype is not None:
         t = to_dtype(t, dtype)
@@ -549,17 +851,34 @@ def cumsum(input, dim: _int, *, dtype=None) -> Tensor:
 
 
 def all(input, dim=None, keepdim: _bool = False) -> Tensor:  # noqa: A001
-    """True where every element (over ``dim``) is nonzero."""
+    """True where every element (over ``dim``) is nonzero.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        keepdim: keep each reduced dimension, with size 1.
+    """
     return R.All.apply(_tensor(input), dim=dim, keepdim=keepdim)
 
 
 def any(input, dim=None, keepdim: _bool = False) -> Tensor:  # noqa: A001
-    """True where some element (over ``dim``) is nonzero."""
+    """True where some element (over ``dim``) is nonzero.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to reduce; None reduces all.
+        keepdim: keep each reduced dimension, with size 1.
+    """
     return R.Any.apply(_tensor(input), dim=dim, keepdim=keepdim)
 
 
 def count_nonzero(input, dim=None) -> Tensor:
-    """Number of nonzero elements over ``dim``."""
+    """Number of nonzero elements over ``dim``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to count over; None counts all.
+    """
     return sum(ne(input, 0), dim)
 
 
@@ -571,7 +890,12 @@ def _shape_arg(shape) -> tuple:
 
 
 def reshape(input, shape) -> Tensor:
-    """Same data in a new shape (one dimension may be -1)."""
+    """Same data in a new shape (one dimension may be -1).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        shape: the new shape; one entry may be -1, inferred from the others.
+    """
     t = _tensor(input)
     return _view(S.Reshape.apply(t, shape=_shape_arg(shape)), t)
 
@@ -581,7 +905,12 @@ view = reshape
 
 @deferrable
 def view_as(input, other: Tensor) -> Tensor:
-    """Reshape to ``other``'s shape."""
+    """Reshape to ``other``'s shape.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the tensor whose shape to take.
+    """
     return reshape(input, other.shape)
 
 
@@ -589,14 +918,26 @@ reshape_as = view_as
 
 
 def flatten(input, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
-    """Merge dimensions start_dim..end_dim into one."""
+    """Merge dimensions start_dim..end_dim into one.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        start_dim: the first dimension to merge.
+        end_dim: the last dimension to merge.
+    """
     t = _tensor(input)
     return _view(S.Flatten.apply(t, start_dim=start_dim, end_dim=end_dim), t)
 
 
 @deferrable
 def unflatten(input, dim: _int, sizes) -> Tensor:
-    """Split dimension ``dim`` into ``sizes``."""
+    """Split dimension ``dim`` into ``sizes``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to split.
+        sizes: the sizes to split dim into; one may be -1.
+    """
     t = _tensor(input)
     shape = list(t.shape)
     d = dim % len(shape)
@@ -604,19 +945,35 @@ def unflatten(input, dim: _int, sizes) -> Tensor:
 
 
 def squeeze(input, dim=None) -> Tensor:
-    """Drop dimensions of size 1 (only ``dim`` when given)."""
+    """Drop dimensions of size 1 (only ``dim`` when given).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension, or tuple of dimensions, to drop if of size 1 (None: all of size 1).
+    """
     t = _tensor(input)
     return _view(S.Squeeze.apply(t, dim=dim), t)
 
 
 def unsqueeze(input, dim: _int) -> Tensor:
-    """Insert a dimension of size 1 at ``dim``."""
+    """Insert a dimension of size 1 at ``dim``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: where the new dimension goes (negative counts from the end of the result).
+    """
     t = _tensor(input)
     return _view(S.Unsqueeze.apply(t, dim=dim), t)
 
 
 def transpose(input, dim0: _int, dim1: _int) -> Tensor:
-    """Swap two dimensions."""
+    """Swap two dimensions.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim0: one dimension to swap.
+        dim1: the other dimension to swap.
+    """
     t = _tensor(input)
     return _view(S.Transpose.apply(t, dim0=dim0, dim1=dim1), t)
 
@@ -625,7 +982,11 @@ swapaxes = swapdims = transpose
 
 
 def t(input) -> Tensor:
-    """Transpose a tensor of at most 2 dimensions."""
+    """Transpose a tensor of at most 2 dimensions.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     x = _tensor(input)
     if x._data is not None and x._data.ndim > 2:
         raise ValueError(f"t() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
@@ -633,20 +994,35 @@ def t(input) -> Tensor:
 
 
 def permute(input, dims) -> Tensor:
-    """Reorder dimensions (``dims=None`` reverses them, as ``Tensor.T``)."""
+    """Reorder dimensions (``dims=None`` reverses them, as ``Tensor.T``).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dims: the new order of the dimensions.
+    """
     t = _tensor(input)
     return _view(S.Permute.apply(t, dims=None if dims is None else _shape_arg(dims)), t)
 
 
 def expand(input, sizes) -> Tensor:
-    """Broadcast to ``sizes`` without copying (-1 keeps a size)."""
+    """Broadcast to ``sizes`` without copying (-1 keeps a size).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        sizes: the target shape; -1 keeps the size of that dimension.
+    """
     t = _tensor(input)
     return _view(S.Expand.apply(t, shape=_shape_arg(sizes)), t)
 
 
 @deferrable
 def expand_as(input, other: Tensor) -> Tensor:
-    """Broadcast to ``other``'s shape."""
+    """Broadcast to ``other``'s shape.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the tensor whose shape to take.
+    """
     return expand(input, other.shape)
 
 
@@ -654,43 +1030,76 @@ broadcast_to = expand
 
 
 def broadcast_tensors(*tensors) -> tuple:
-    """Broadcast all tensors to one shape."""
+    """Broadcast all tensors to one shape.
+
+    Args:
+        tensors: the tensors, as separate arguments.
+    """
     shape = np.broadcast_shapes(*(_tensor(t).shape for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
 
 
 def contiguous(input) -> Tensor:
-    """The tensor itself if its memory is in row-major order, else a row-major copy (gradient flows through)."""
+    """The tensor itself if its memory is in row-major order, else a row-major copy (gradient flows through).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     t = _tensor(input)
     return t if t._data is None or t._data.flags.c_contiguous else E.Clone.apply(t)
 
 
 def clone(input) -> Tensor:
-    """A copy with its own memory (gradient flows through)."""
+    """A copy with its own memory (gradient flows through).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+    """
     return E.Clone.apply(_tensor(input))
 
 
 def repeat(input, repeats) -> Tensor:
-    """Tile the tensor ``repeats`` times along each dimension (``Tensor.repeat``)."""
+    """Tile the tensor ``repeats`` times along each dimension (``Tensor.repeat``).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        repeats: the number of copies along each dimension (extra leading entries add dimensions).
+    """
     return S.Repeat.apply(_tensor(input), repeats=_shape_arg(repeats))
 
 
 @deferrable
 def tile(input, dims) -> Tensor:
-    """As ``repeat``, padding ``dims`` with ones on the left."""
+    """As ``repeat``, padding ``dims`` with ones on the left.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dims: the number of copies along each dimension (missing leading entries are 1).
+    """
     t = _tensor(input)
     dims = _shape_arg(dims)
     return repeat(t, (1,) * (t.ndim - len(dims)) + dims)
 
 
 def flip(input, dims) -> Tensor:
-    """Reverse the order of elements along ``dims``."""
+    """Reverse the order of elements along ``dims``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dims: the dimensions to reverse.
+    """
     return S.Flip.apply(_tensor(input), dims=_shape_arg(dims))
 
 
 @deferrable
 def roll(input, shifts, dims=None) -> Tensor:
-    """Rotate elements along ``dims`` (the flattened tensor when None)."""
+    """Rotate elements along ``dims`` (the flattened tensor when None).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        shifts: how far to roll, one entry per dimension in dims.
+        dims: the dimensions to roll along; None rolls the flattened tensor.
+    """
     t = _tensor(input)
     if dims is None:
         return reshape(roll(flatten(t), shifts, 0), t.shape)
@@ -706,7 +1115,14 @@ def _along(dim: _int, item) -> tuple:
 
 @deferrable
 def narrow(input, dim: _int, start: _int, length: _int) -> Tensor:
-    """The slice start:start+length of dimension ``dim`` (a negative start counts from the end)."""
+    """The slice start:start+length of dimension ``dim`` (a negative start counts from the end).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to slice.
+        start: the first position (negative counts from the end).
+        length: the number of positions.
+    """
     t = _tensor(input)
     if start < 0:
         start += t.shape[dim]
@@ -714,12 +1130,23 @@ def narrow(input, dim: _int, start: _int, length: _int) -> Tensor:
 
 
 def select(input, dim: _int, index: _int) -> Tensor:
-    """The slice at ``index`` of dimension ``dim``, which is removed."""
+    """The slice at ``index`` of dimension ``dim``, which is removed.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to index.
+        index: the position to take.
+    """
     return _getitem(input, _along(dim, index))
 
 
 def cat(tensors, dim: _int = 0) -> Tensor:
-    """Join tensors along an existing dimension."""
+    """Join tensors along an existing dimension.
+
+    Args:
+        tensors: a sequence of tensors.
+        dim: the dimension to join along.
+    """
     ts = [_tensor(t) for t in tensors]
     if not ts:
         raise ValueError("cat(): expected a non-empty list of Tensors")
@@ -733,7 +1160,12 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim: _int = 0) -> Tensor:
-    """Join tensors of one shape along a new dimension."""
+    """Join tensors of one shape along a new dimension.
+
+    Args:
+        tensors: a sequence of tensors.
+        dim: where the new dimension goes.
+    """
     ts = [_tensor(t) for t in tensors]
     shapes = {t._data.shape for t in ts if t._data is not None}
     if len(shapes) > 1:
@@ -743,19 +1175,34 @@ def stack(tensors, dim: _int = 0) -> Tensor:
 
 @deferrable
 def hstack(tensors) -> Tensor:
-    """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
+    """Concatenate along dim 1 (dim 0 for 1-D tensors).
+
+    Args:
+        tensors: a sequence of tensors.
+    """
     ts = [_tensor(t) for t in tensors]
     return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
 @deferrable
 def vstack(tensors) -> Tensor:
-    """Concatenate along dim 0, promoting 1-D tensors to rows."""
+    """Concatenate along dim 0, promoting 1-D tensors to rows.
+
+    Args:
+        tensors: a sequence of tensors.
+    """
     return cat([_tensor(t).reshape(1, -1) if _tensor(t).ndim == 1 else _tensor(t) for t in tensors], 0)
 
 
 def split(tensor, split_size_or_sections, dim: _int = 0) -> tuple:
-    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes.
+
+    Args:
+        tensor: the tensor to split.
+        split_size_or_sections: the size of every piece (the last may be smaller), or a list of sizes summing to the
+            dimension's size.
+        dim: the dimension to split.
+    """
     t = _tensor(tensor)
     n = t.shape[dim]
     if isinstance(split_size_or_sections, (_int, np.integer)):
@@ -775,7 +1222,13 @@ def split(tensor, split_size_or_sections, dim: _int = 0) -> tuple:
 
 
 def chunk(input, chunks: _int, dim: _int = 0) -> tuple:
-    """Split into ``chunks`` pieces of (nearly) equal size."""
+    """Split into ``chunks`` pieces of (nearly) equal size.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        chunks: the number of pieces.
+        dim: the dimension to split.
+    """
     t = _tensor(input)
     if chunks <= 0:
         raise ValueError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -784,7 +1237,12 @@ def chunk(input, chunks: _int, dim: _int = 0) -> tuple:
 
 
 def unbind(input, dim: _int = 0) -> tuple:
-    """All slices along ``dim``, with that dimension removed."""
+    """All slices along ``dim``, with that dimension removed.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to remove.
+    """
     t = _tensor(input)
     return tuple(select(t, dim, i) for i in range(t.shape[dim]))
 
@@ -824,7 +1282,13 @@ def _key(key) -> tuple[tuple, list]:
 
 
 def index(input, key) -> Tensor:
-    """``input[key]`` with PyTorch's (numpy's) indexing rules; tensors in ``key`` index too."""
+    """``input[key]`` with PyTorch's (numpy's) indexing rules; tensors in ``key`` index too.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        key: an index as in ``input[key]``: ints, slices, None, Ellipsis, integer or bool tensors, arrays or lists, or a
+            tuple of them.
+    """
     template, tensors = _key(key)
     t = _tensor(input)
     return _view(I.Index.apply(t, *tensors, key=template), t)
@@ -834,36 +1298,73 @@ _getitem = index  # for functions whose PyTorch argument named ``index`` hides t
 
 
 def index_put(input, key, value, accumulate: _bool = False) -> Tensor:
-    """A copy of input with ``value`` written (or added) at ``key``."""
+    """A copy of input with ``value`` written (or added) at ``key``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        key: an index as in ``input[key]``: ints, slices, None, Ellipsis, integer or bool tensors, arrays or lists, or a
+            tuple of them.
+        value: the values to write, broadcast to the selected elements.
+        accumulate: add value at key instead of overwriting (repeated positions add up).
+    """
     t = _tensor(input)
     template, tensors = _key(key)
     return I.IndexPut.apply(t, as_tensor_like(value, t).type(t.dtype), *tensors, key=template, accumulate=accumulate)
 
 
 def unwrap_index(key):
-    """The key with tensors replaced by their arrays, for direct numpy indexing."""
+    """The key with tensors replaced by their arrays, for direct numpy indexing.
+
+    Args:
+        key: an index as for ``index``.
+    """
     template, tensors = _key(key)
     return I.fill_key(template, [t._data for t in tensors])
 
 
 def index_select(input, dim: _int, index) -> Tensor:
-    """The entries of ``index`` (a 1-D integer tensor) along ``dim``."""
+    """The entries of ``index`` (a 1-D integer tensor) along ``dim``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to index.
+        index: a 1-D integer tensor of positions.
+    """
     return _getitem(input, _along(dim, _tensor(index)))
 
 
 def gather(input, dim: _int, index) -> Tensor:
-    """out[i][j] = input[i][index[i][j]] for dim=1 (and likewise for other dims)."""
+    """out[i][j] = input[i][index[i][j]] for dim=1 (and likewise for other dims).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to index.
+        index: an integer tensor with as many dimensions as input; the result has its shape.
+    """
     return I.Gather.apply(_tensor(input), _tensor(index), dim=dim)
 
 
 def scatter_add(input, dim: _int, index, src) -> Tensor:
-    """A copy of input with ``src`` added at ``index`` along ``dim``."""
+    """A copy of input with ``src`` added at ``index`` along ``dim``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to index.
+        index: an integer tensor of positions along dim.
+        src: the values to add (only the part the index covers is used).
+    """
     t = _tensor(input)
     return I.ScatterAdd.apply(t, _tensor(index), as_tensor_like(src, t), dim=dim)
 
 
 def masked_fill(input, mask, value) -> Tensor:
-    """input with ``value`` where mask is true."""
+    """input with ``value`` where mask is true.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        mask: a bool tensor, broadcast against input.
+        value: the value: a number or a 0-d tensor.
+    """
     t = _tensor(input)
     v = value if isinstance(value, Tensor) else _wrap(np.asarray(value, dtype=_np_dtype(t)))
     return where(mask, _cast(v, _np_dtype(t)), t)
@@ -871,7 +1372,12 @@ def masked_fill(input, mask, value) -> Tensor:
 
 @deferrable
 def masked_select(input, mask) -> Tensor:
-    """The elements where mask is true, as a 1-D tensor."""
+    """The elements where mask is true, as a 1-D tensor.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        mask: a bool tensor, broadcast against input.
+    """
     t = _tensor(input)
     m = _tensor(mask)
     if m.shape != t.shape:
@@ -880,7 +1386,12 @@ def masked_select(input, mask) -> Tensor:
 
 
 def nonzero(input, *, as_tuple: _bool = False):
-    """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D tensors."""
+    """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D tensors.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        as_tuple: return one 1-D tensor of indices per dimension instead of one (n, ndim) tensor.
+    """
     if not as_tuple:
         return _nonzero(input)
     a = _tensor(input)._data
@@ -899,7 +1410,14 @@ def _nonzero(input) -> Tensor:
 
 @deferrable
 def argsort(input, dim: _int = -1, descending: _bool = False, stable: _bool = False) -> Tensor:
-    """Indices that sort ``input`` along ``dim``."""
+    """Indices that sort ``input`` along ``dim``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to sort along.
+        descending: order from largest to smallest.
+        stable: keep equal elements in their order (morch always does).
+    """
     a = _tensor(input)._data
     idx = np.argsort(-a if descending and a.dtype.kind != "b" else a, axis=dim, kind="stable")
     if descending and a.dtype.kind == "b":
@@ -908,14 +1426,29 @@ def argsort(input, dim: _int = -1, descending: _bool = False, stable: _bool = Fa
 
 
 def sort(input, dim: _int = -1, descending: _bool = False, stable: _bool = False):
-    """(values, indices) of ``input`` sorted along ``dim``; values carry gradients."""
+    """(values, indices) of ``input`` sorted along ``dim``; values carry gradients.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to sort along.
+        descending: order from largest to smallest.
+        stable: keep equal elements in their order (morch always does).
+    """
     t = _tensor(input)
     idx = argsort(t, dim, descending, stable)
     return _sort_type(gather(t, dim, idx), idx)
 
 
 def topk(input, k: _int, dim: _int = -1, largest: _bool = True, sorted: _bool = True):  # noqa: A002
-    """(values, indices) of the k largest (or smallest) entries along ``dim``."""
+    """(values, indices) of the k largest (or smallest) entries along ``dim``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        k: how many entries to take.
+        dim: the dimension to search along.
+        largest: take the largest entries (else the smallest).
+        sorted: return them in sorted order (morch always does).
+    """
     t = _tensor(input)
     if t._data is not None and k > t._data.shape[dim]:  # a static graph's tensor has no shape yet
         raise ValueError(f"topk: k ({k}) is larger than dimension {dim} of size {t._data.shape[dim]}")
@@ -925,7 +1458,13 @@ def topk(input, k: _int, dim: _int = -1, largest: _bool = True, sorted: _bool = 
 
 @deferrable
 def diff(input, n: _int = 1, dim: _int = -1) -> Tensor:
-    """Differences of neighbours along ``dim``, ``n`` times."""
+    """Differences of neighbours along ``dim``, ``n`` times.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        n: how many times to take differences.
+        dim: the dimension to take differences along.
+    """
     t = _tensor(input)
     for _ in range(n):
         size = t.shape[dim]
@@ -935,7 +1474,12 @@ def diff(input, n: _int = 1, dim: _int = -1) -> Tensor:
 
 # ------------------------------------------------------------------ products
 def matmul(input, other) -> Tensor:
-    """Matrix product with PyTorch's rules for 1-D operands and broadcast batch dimensions."""
+    """Matrix product with PyTorch's rules for 1-D operands and broadcast batch dimensions.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the second operand.
+    """
     a, b = _pair(input, other)
     return M.MatMul.apply(a, b)
 
@@ -946,7 +1490,12 @@ def _check_ndim(name: str, t: Tensor, nd: _int, which: str) -> None:
 
 
 def mm(input, mat2) -> Tensor:
-    """Product of two matrices."""
+    """Product of two matrices.
+
+    Args:
+        input: the first matrix.
+        mat2: the second operand.
+    """
     a, b = _pair(input, mat2)
     _check_ndim("mm", a, 2, "self")
     _check_ndim("mm", b, 2, "mat2")
@@ -954,7 +1503,12 @@ def mm(input, mat2) -> Tensor:
 
 
 def bmm(input, mat2) -> Tensor:
-    """Batched product of (b, n, m) and (b, m, p) tensors."""
+    """Batched product of (b, n, m) and (b, m, p) tensors.
+
+    Args:
+        input: the first batch of matrices.
+        mat2: the second operand.
+    """
     a, b = _pair(input, mat2)
     _check_ndim("bmm", a, 3, "batch1")
     _check_ndim("bmm", b, 3, "batch2")
@@ -962,7 +1516,12 @@ def bmm(input, mat2) -> Tensor:
 
 
 def dot(input, other) -> Tensor:
-    """Inner product of two 1-D tensors."""
+    """Inner product of two 1-D tensors.
+
+    Args:
+        input: the first 1-D tensor.
+        other: the second 1-D tensor.
+    """
     a, b = _pair(input, other)
     _check_ndim("dot", a, 1, "1st argument")
     _check_ndim("dot", b, 1, "2nd argument")
@@ -970,7 +1529,12 @@ def dot(input, other) -> Tensor:
 
 
 def mv(input, vec) -> Tensor:
-    """Matrix-vector product."""
+    """Matrix-vector product.
+
+    Args:
+        input: the matrix.
+        vec: the vector.
+    """
     a, b = _pair(input, vec)
     _check_ndim("mv", a, 2, "matrix")
     _check_ndim("mv", b, 1, "vector")
@@ -978,12 +1542,23 @@ def mv(input, vec) -> Tensor:
 
 
 def outer(input, vec2) -> Tensor:
-    """Outer product of two 1-D tensors."""
+    """Outer product of two 1-D tensors.
+
+    Args:
+        input: the first 1-D tensor.
+        vec2: the second vector.
+    """
     return mul(unsqueeze(input, 1), vec2)
 
 
 def linear(input, weight, bias=None) -> Tensor:
-    """input @ weight.T + bias, as one op."""
+    """input @ weight.T + bias, as one op.
+
+    Args:
+        input: the input, with in_features in its last dimension.
+        weight: the (out_features, in_features) weight.
+        bias: the (out_features,) bias, or None.
+    """
     x, w = _pair(input, weight)
     if bias is None:
         return N.Linear.apply(x, w)
@@ -991,12 +1566,24 @@ def linear(input, weight, bias=None) -> Tensor:
 
 
 def softmax(input, dim: _int, dtype=None) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``dim``."""
+    """exp(x) / sum(exp(x)) along ``dim``.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension whose entries sum to one.
+        dtype: cast input to this dtype first.
+    """
     t = _float_tensor(input) if dtype is None else to_dtype(input, dtype)
     return N.Softmax.apply(t, dim=dim)
 
 
 def log_softmax(input, dim: _int, dtype=None) -> Tensor:
-    """log(softmax(x)) along ``dim``, computed stably."""
+    """log(softmax(x)) along ``dim``, computed stably.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to normalise along.
+        dtype: cast input to this dtype first.
+    """
     t = _float_tensor(input) if dtype is None else to_dtype(input, dtype)
     return N.LogSoftmax.apply(t, dim=dim)
