@@ -1135,13 +1135,14 @@ def _check_same_size(input: Tensor, target: Tensor, name: str) -> None:
         )
 
 
-def _weighted(loss: Tensor, weight, reduction: str, input: Tensor, name: str) -> Tensor:
+def _weighted(loss: Tensor, weight, reduction: str, input: Tensor, name: str, by_weight: bool = True) -> Tensor:
+    # PyTorch's 'mean' of a weighted loss divides by the summed weights, except huber_loss's (a plain mean)
     if weight is None:
         return _reduce(loss, reduction)
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError(f"{name}: Weights and input must have the same size.")
     loss = loss * weight
-    if reduction == "mean":
+    if reduction == "mean" and by_weight:
         return loss.sum() / weight.sum()
     return _reduce(loss, reduction)
 
@@ -1224,7 +1225,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         target: targets of the same shape.
         reduction: 'mean', 'sum' or 'none'.
         delta: where the loss changes from quadratic to linear (positive).
-        weight: per-element weights ('mean' then divides by their sum).
+        weight: per-element weights (multiplying the loss before the reduction).
     """
     check_reduction(reduction)
     if delta <= 0:
@@ -1233,7 +1234,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     d = input - target
     ad = _mf.abs(d)
     loss = _mf.where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
-    return _weighted(loss, weight, reduction, d, "huber_loss")
+    return _weighted(loss, weight, reduction, d, "huber_loss", by_weight=False)
 
 
 def _bce_shape(input: Tensor, target: Tensor, name: str) -> None:
