@@ -100,6 +100,7 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        """Whether autograd records operations on this tensor (settable on leaves)."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -117,10 +118,12 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True if this tensor was not made by a recorded op (its ``grad`` is filled by backward)."""
         return self.grad_fn is None
 
     @property
     def shape(self) -> Size:
+        """The size of each dimension, as a ``morch.Size``."""
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
@@ -130,20 +133,24 @@ class Tensor:
         return self._data.shape[_dim(dim, self._data.ndim, "size")]
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     ndimension = dim
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def numel(self) -> int:
+        """The number of elements."""
         return self._data.size
 
     nelement = numel
 
     def element_size(self) -> int:
+        """The size of one element in bytes."""
         return self._data.itemsize
 
     def stride(self, dim: int | None = None):
@@ -157,27 +164,33 @@ class Tensor:
 
     @property
     def dtype(self) -> dtypes.dtype:
+        """The dtype (``morch.float32`` ...)."""
         return dtypes.from_numpy(self._data.dtype)
 
     def is_floating_point(self) -> bool:
+        """True for float16, float32 and float64 tensors."""
         return self._data.dtype.kind == "f"
 
     @property
     def device(self) -> device:
+        """Always the CPU device."""
         return _CPU
 
     is_cuda = False
 
     @property
     def T(self) -> Tensor:
+        """The tensor with its dimensions in reverse order."""
         return _F.permute(self, None)
 
     @property
     def mT(self) -> Tensor:
+        """The tensor with its last two dimensions swapped (a batch of transposed matrices)."""
         return self.transpose(-2, -1)
 
     @property
     def retains_grad(self) -> bool:
+        """True if ``retain_grad()`` was called on this non-leaf tensor."""
         return self.grad_fn is not None and any(getattr(h, "_retains", False) for h in self.grad_fn._hooks or ())
 
     # ---------------------------------------------------------------- conversions
@@ -194,6 +207,7 @@ class Tensor:
         return self._data
 
     def tolist(self):
+        """The data as (nested) Python lists of numbers; a 0-d tensor gives a number."""
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -289,9 +303,11 @@ class Tensor:
         return out.clone() if copy and out is self else out
 
     def cpu(self) -> Tensor:
+        """This tensor (morch tensors always live on the CPU)."""
         return self
 
     def cuda(self, *args, **kwargs):
+        """Refused: morch runs on the CPU only."""
         raise RuntimeError("morch runs on the CPU only; CUDA is not available")
 
     def type(self, dtype=None):
@@ -303,24 +319,35 @@ class Tensor:
         return functional.to_dtype(self, dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
+        """A copy cast to ``other``'s dtype (this tensor itself if it already has it).
+
+        Args:
+            other: the tensor whose dtype to take.
+        """
         return self.type(other.dtype)
 
     def float(self) -> Tensor:
+        """Cast to float32 (no copy if already float32)."""
         return self.type(dtypes.float32)
 
     def double(self) -> Tensor:
+        """Cast to float64 (no copy if already float64)."""
         return self.type(dtypes.float64)
 
     def half(self) -> Tensor:
+        """Cast to float16 (no copy if already float16)."""
         return self.type(dtypes.float16)
 
     def long(self) -> Tensor:
+        """Cast to int64, truncating floats towards zero."""
         return self.type(dtypes.int64)
 
     def int(self) -> Tensor:
+        """Cast to int32, truncating floats towards zero."""
         return self.type(dtypes.int32)
 
     def bool(self) -> Tensor:
+        """Cast to bool (nonzero is True)."""
         return self.type(dtypes.bool)
 
     # ---------------------------------------------------------------- autograd
@@ -348,6 +375,11 @@ class Tensor:
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return this tensor.
+
+        Args:
+            requires_grad: the new flag (only floating point leaves can require grad).
+        """
         self.requires_grad = requires_grad
         return self
 
@@ -441,9 +473,15 @@ class Tensor:
         _written(self)
 
     def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
         return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
+        """Fill with one value in place.
+
+        Args:
+            value: a number or a 0-d tensor.
+        """
         if isinstance(value, Tensor) and value.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got one with {value.ndim} dimensions")
         return self.copy_(value)
@@ -466,76 +504,168 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1) -> Tensor:
+        """In-place ``self + alpha * other``.
+
+        Args:
+            other: a tensor, number or numpy array, broadcast to this tensor's shape.
+            alpha: the multiplier of other.
+        """
         from morch import functional
 
         return self._update(functional.add(self._src(), other, alpha=alpha))
 
     def sub_(self, other, alpha=1) -> Tensor:
+        """In-place ``self - alpha * other``.
+
+        Args:
+            other: a tensor, number or numpy array, broadcast to this tensor's shape.
+            alpha: the multiplier of other.
+        """
         from morch import functional
 
         return self._update(functional.sub(self._src(), other, alpha=alpha))
 
     def mul_(self, other) -> Tensor:
+        """In-place ``self * other``.
+
+        Args:
+            other: a tensor, number or numpy array, broadcast to this tensor's shape.
+        """
         return self._update(self._src() * other)
 
     def div_(self, other) -> Tensor:
+        """In-place true division ``self / other`` (integer tensors refuse it: the result is float).
+
+        Args:
+            other: a tensor, number or numpy array, broadcast to this tensor's shape.
+        """
         return self._update(self._src() / other)
 
     def pow_(self, exponent) -> Tensor:
+        """In-place ``self ** exponent``.
+
+        Args:
+            exponent: a tensor or a number.
+        """
         return self._update(self._src() ** exponent)
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+        """In-place ``clamp``.
+
+        Args:
+            min: the lower bound (a number, a tensor or None).
+            max: the upper bound (a number, a tensor or None).
+        """
         return self._update(self._src().clamp(min, max))
 
     clip_ = clamp_
 
     def neg_(self) -> Tensor:
+        """In-place negation."""
         return self._update(-self._src())
 
     def exp_(self) -> Tensor:
+        """In-place exp."""
         return self._update(self._src().exp())
 
     def sqrt_(self) -> Tensor:
+        """In-place sqrt."""
         return self._update(self._src().sqrt())
 
     def relu_(self) -> Tensor:
+        """In-place relu."""
         return self._update(self._src().relu())
 
     def sigmoid_(self) -> Tensor:
+        """In-place sigmoid."""
         return self._update(self._src().sigmoid())
 
     def tanh_(self) -> Tensor:
+        """In-place tanh."""
         return self._update(self._src().tanh())
 
     def addcmul_(self, tensor1, tensor2, value=1) -> Tensor:
+        """In-place ``self + value * tensor1 * tensor2``.
+
+        Args:
+            tensor1: the first factor.
+            tensor2: the second factor.
+            value: the multiplier.
+        """
         return self._update(self._src() + tensor1 * tensor2 * value)
 
     def addcdiv_(self, tensor1, tensor2, value=1) -> Tensor:
+        """In-place ``self + value * tensor1 / tensor2``.
+
+        Args:
+            tensor1: the numerator.
+            tensor2: the denominator.
+            value: the multiplier.
+        """
         return self._update(self._src() + tensor1 / tensor2 * value)
 
     def lerp_(self, end, weight) -> Tensor:
+        """In-place linear interpolation ``self + weight * (end - self)``.
+
+        Args:
+            end: the tensor to move towards.
+            weight: how far to move (a number or a tensor).
+        """
         s = self._src()
         return self._update(s + (end - s) * weight)
 
     def masked_fill_(self, mask, value) -> Tensor:
+        """In-place ``masked_fill``.
+
+        Args:
+            mask: a bool tensor, broadcast to this tensor's shape.
+            value: a number or a 0-d tensor.
+        """
         return self._update(self._src().masked_fill(mask, value))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+        """Fill in place with numbers drawn uniformly from [a, b).
+
+        Args:
+            a: the lower bound.
+            b: the upper bound.
+            generator: the source of randomness (the default generator if None).
+        """
         from morch import random
 
         return self._fill_random(random._gen(generator).uniform(a, b, self._data.shape))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+        """Fill in place with normal random numbers.
+
+        Args:
+            mean: the mean.
+            std: the standard deviation.
+            generator: the source of randomness (the default generator if None).
+        """
         from morch import random
 
         return self._fill_random(random._gen(generator).normal(mean, std, self._data.shape))
 
     def bernoulli_(self, p: float = 0.5, generator=None) -> Tensor:
+        """Fill in place with 1 (probability p) or 0.
+
+        Args:
+            p: the probability of a 1.
+            generator: the source of randomness (the default generator if None).
+        """
         from morch import random
 
         return self._fill_random(random._gen(generator).random(self._data.shape) < p)
 
     def random_(self, low: int = 0, high: int | None = None, generator=None) -> Tensor:
+        """Fill in place with random integers from [low, high) (``random_(high)`` means [0, high)).
+
+        Args:
+            low: the smallest value, or high when high is omitted.
+            high: one above the largest value.
+            generator: the source of randomness (the default generator if None).
+        """
         from morch import random
 
         if high is None:
@@ -546,26 +676,62 @@ class Tensor:
         return self.copy_(_wrap(values))
 
     def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
+        """A new tensor of ``data``, with this tensor's dtype unless given.
+
+        Args:
+            data: the values.
+            dtype: the dtype instead of this tensor's.
+            requires_grad: record operations on the result for autograd.
+        """
         from morch import creation
 
         return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        """Zeros of the given size, with this tensor's dtype unless given.
+
+        Args:
+            size: the shape.
+            dtype: the dtype instead of this tensor's.
+            requires_grad: record operations on the result for autograd.
+        """
         from morch import creation
 
         return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        """Ones of the given size, with this tensor's dtype unless given.
+
+        Args:
+            size: the shape.
+            dtype: the dtype instead of this tensor's.
+            requires_grad: record operations on the result for autograd.
+        """
         from morch import creation
 
         return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+        """``fill_value`` everywhere, with this tensor's dtype unless given.
+
+        Args:
+            size: the shape.
+            fill_value: the value.
+            dtype: the dtype instead of this tensor's.
+            requires_grad: record operations on the result for autograd.
+        """
         from morch import creation
 
         return creation.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        """An uninitialised tensor of the given size, with this tensor's dtype unless given.
+
+        Args:
+            size: the shape.
+            dtype: the dtype instead of this tensor's.
+            requires_grad: record operations on the result for autograd.
+        """
         from morch import creation
 
         return creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
@@ -813,7 +979,11 @@ def _bind_methods() -> None:
     for name in ("reshape", "view", "permute", "expand", "repeat", "tile", "flip"):
         setattr(Tensor, name, _varargs(getattr(_F, name)))
 
-    Tensor.where = lambda self, condition, other: _F.where(condition, self, other)
+    def where(self, condition, other):
+        """``morch.where(condition, self, other)``: self where condition is true, else other."""
+        return _F.where(condition, self, other)
+
+    Tensor.where = where
     Tensor.__getitem__ = _F.index
     Tensor.__add__ = _F.add
     Tensor.__radd__ = lambda self, other: _F.add(other, self)
