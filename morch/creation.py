@@ -75,7 +75,13 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """Like ``tensor`` but shares memory with a numpy array or tensor when no conversion is needed."""
+    """Like ``tensor`` but shares memory with a numpy array or tensor when no conversion is needed.
+
+    Args:
+        data: the values (a tensor is returned as is, or cast differentiably when dtype differs).
+        dtype: the dtype; defaults as in ``tensor``.
+        device: only 'cpu' is accepted.
+    """
     if isinstance(data, Tensor):
         if device is not None:
             globals()["device"](device)
@@ -84,7 +90,11 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
-    """A tensor sharing memory with ``ndarray`` (writes to one show in the other)."""
+    """A tensor sharing memory with ``ndarray`` (writes to one show in the other).
+
+    Args:
+        ndarray: a numpy array of a dtype morch supports; it keeps its dtype.
+    """
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     dtypes.from_numpy(ndarray.dtype)

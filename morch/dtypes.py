@@ -75,7 +75,11 @@ def get_default_dtype() -> dtype:
 
 
 def set_default_dtype(d) -> None:
-    """Set the default float dtype (float32 or float64), as ``torch.set_default_dtype``."""
+    """Set the default float dtype, as ``torch.set_default_dtype``.
+
+    Args:
+        d: a floating point dtype (float32, float64 or float16).
+    """
     global _default_float
     nd = to_numpy(d)
     if nd.kind != "f":

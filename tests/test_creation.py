@@ -310,3 +310,15 @@ def test_generators_are_independent_and_their_state_can_be_saved():
     g.set_state(s)
     assert morch.randint(0, 10**6, (3,), generator=g).tolist() == y
     assert isinstance(morch.seed(), int)
+
+
+def test_manual_seed_arguments():
+    morch.manual_seed(-5)  # PyTorch takes negative seeds modulo 2**64
+    assert morch.initial_seed() == 2**64 - 5
+    a = morch.rand(2).tolist()
+    morch.manual_seed(2**64 - 5)
+    assert morch.rand(2).tolist() == a
+    with pytest.raises(TypeError, match="integer seed"):
+        morch.manual_seed(1.5)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        morch.Generator("cuda")
