@@ -476,7 +476,7 @@ def where(condition, input=None, other=None) -> Tensor:
         return nonzero(condition, as_tuple=True)
     c = _tensor(condition)
     if _np_dtype(c) != np.bool_:
-        c = _cast(c, np.dtype(np.bool_))
+        raise TypeError(f"where expected condition to be a bool tensor, but got a tensor of dtype {c.dtype}")
     a, b = _pair(input, other)
     return E.Where.apply(c, a, b)
 
@@ -1365,9 +1365,15 @@ def masked_fill(input, mask, value) -> Tensor:
         mask: a bool tensor, broadcast against input.
         value: the value: a number or a 0-d tensor.
     """
-    t = _tensor(input)
+    t, m = _tensor(input), _tensor(mask)
+    if _np_dtype(m) != np.bool_:
+        raise TypeError(f"masked_fill only supports bool masks, but got a mask of dtype {m.dtype}")
     v = value if isinstance(value, Tensor) else _wrap(np.asarray(value, dtype=_np_dtype(t)))
-    return where(mask, _cast(v, _np_dtype(t)), t)
+    if v._data is not None and v._data.ndim != 0:
+        raise ValueError(
+            f"masked_fill only supports a 0-dimensional value tensor, but got one of shape {tuple(v.shape)}"
+        )
+    return where(m, _cast(v, _np_dtype(t)), t)
 
 
 @deferrable

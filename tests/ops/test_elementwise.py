@@ -500,3 +500,14 @@ def test_special_points_match_torch(name):
         out.append((y.detach().numpy(), x.grad.numpy()))
     for m, t in zip(out[0], out[1]):
         np.testing.assert_allclose(m, t, rtol=1e-12, equal_nan=True)
+
+
+def test_where_and_masked_fill_need_bool_masks():
+    x = morch.ones(2)
+    with pytest.raises(TypeError, match="where expected condition to be a bool tensor.*int64"):
+        morch.where(morch.tensor([1, 0]), x, 0.0)
+    with pytest.raises(TypeError, match="masked_fill only supports bool masks"):
+        x.masked_fill(morch.tensor([1, 0]), 0.0)
+    with pytest.raises(ValueError, match="0-dimensional value"):
+        x.masked_fill(morch.tensor([True, False]), morch.ones(2))
+    assert morch.where(True, x, 0.0).tolist() == [1.0, 1.0]
