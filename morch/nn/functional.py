@@ -775,10 +775,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         return ConstantPad.apply(x, widths=full, value=0.0 if value is None else value)
     if value not in (None, 0, 0.0):
         raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
-    if k >= input.ndim:
-        raise ValueError(
-            f"pad: {mode} padding of {k} dims needs an input with a leading batch or channel dim, "
-            f"got shape {shape_str(input)}"
+    if k > 3 or input.ndim not in (k + 1, k + 2):  # PyTorch's rule: the padded dims follow (N,) C
+        raise NotImplementedError(
+            f"pad: Padding size {len(pads)} is not supported for {input.ndim}D input tensor; {mode} padding of "
+            f"the last k dims (k = 1, 2, 3) needs a (k+1)D or (k+2)D input, got shape {shape_str(input)}"
         )
     x = input
     np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
