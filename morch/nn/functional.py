@@ -1371,7 +1371,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
 
 @deferrable
-def _nll(input, target, weight, ignore_index, reduction, name) -> Tensor:
+def _nll(input, target, weight, ignore_index, reduction, name, fused: bool = False) -> Tensor:
     if input.ndim < 1:
         raise InputError(f"{name}: input must have at least one dimension (classes), got a 0-d tensor")
     cdim = 0 if input.ndim == 1 else 1
@@ -1385,7 +1385,10 @@ def _nll(input, target, weight, ignore_index, reduction, name) -> Tensor:
     else:  # (N, C, d1, ...): classes last, then one row per position
         x2 = _classes_last(input)
         t = target.reshape(-1)
-    out = N.NllLoss.apply(x2, t, weight=w, ignore_index=ignore_index, reduction=reduction)
+    if not _float_dtype(x2):
+        raise InputTypeError(f"{name}: expected floating-point input, got {input.dtype}")
+    op = N.CrossEntropy if fused else N.NllLoss  # fused: log_softmax over the classes, then NLL
+    out = op.apply(x2, t, weight=w, ignore_index=ignore_index, reduction=reduction)
     if reduction == "none":
         return out.reshape(target.shape)
     return out
@@ -1422,6 +1425,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         raise InputError("cross_entropy: input must have at least one dimension (classes), got a 0-d tensor")
     cdim = 0 if input.ndim == 1 else 1
     c = input.shape[cdim]
+    if label_smoothing == 0.0 and target._data.dtype.kind in "iu":  # the usual case: one fused op
+        return _nll(input, target, weight, ignore_index, reduction, "cross_entropy", fused=True)
     logp = _mf.log_softmax(input, cdim)
     if target._data.dtype.kind == "f":
         return _cross_entropy_probs(logp, target, weight, ignore_index, reduction, label_smoothing, cdim, c)
