@@ -283,6 +283,27 @@ tan = _unary(E.Tan)
 tanh = _unary(E.Tanh)
 sigmoid = _unary(E.Sigmoid)
 erf = _unary(E.Erf)
+asin = arcsin = _unary(E.Asin)
+acos = arccos = _unary(E.Acos)
+atan = arctan = _unary(E.Atan)
+sinh = _unary(E.Sinh)
+cosh = _unary(E.Cosh)
+
+
+def atan2(input, other) -> Tensor:
+    """The angle of the point (other, input) in radians, in (-pi, pi]; integers are computed in floats.
+
+    Args:
+        input: the y coordinates (numbers and array-likes are made tensors).
+        other: the x coordinates: a tensor, a number or a numpy array, broadcast against input.
+    """
+    a, b = _pair(input, other)
+    if _np_dtype(a).kind != "f":
+        a, b = _cast(a, dtypes.default_float()), _cast(b, dtypes.default_float())
+    return E.Atan2.apply(a, b)
+
+
+arctan2 = atan2
 
 
 def exp2(input) -> Tensor:
@@ -632,6 +653,21 @@ def sum(input, dim=None, keepdim: _bool = False, *, dtype=None) -> Tensor:  # no
     """
     t = _tensor(input)
     return R.Sum.apply(t, dim=dim, keepdim=keepdim, dtype=None if dtype is None else dtypes.to_numpy(dtype))
+
+
+def prod(input, dim: _int | None = None, keepdim: _bool = False, *, dtype=None) -> Tensor:
+    """The product of the elements over ``dim`` (of all when None); bool and integer products are int64.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to reduce; None multiplies all elements.
+        keepdim: keep the reduced dimension, with size 1.
+        dtype: the dtype to multiply in and return.
+    """
+    if dim is not None and not isinstance(dim, (_int, np.integer)):
+        raise TypeError(f"prod(): dim must be an int or None, got {type(dim).__name__}")
+    t = _tensor(input)
+    return R.Prod.apply(t, dim=dim, keepdim=keepdim, dtype=None if dtype is None else dtypes.to_numpy(dtype))
 
 
 def mean(input, dim=None, keepdim: _bool = False, *, dtype=None) -> Tensor:
@@ -1569,6 +1605,74 @@ def linear(input, weight, bias=None) -> Tensor:
     if bias is None:
         return N.Linear.apply(x, w)
     return N.Linear.apply(x, w, _cast(_tensor(bias), _np_dtype(w)))
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Sums of products of the operands' elements over named dimensions: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``.
+
+    Args:
+        equation: one subscript letter per dimension of each operand, comma-separated, and optionally
+            ``->`` and the output's subscripts (else: the letters used once, in alphabetical order);
+            ``...`` stands for broadcast dimensions.
+        operands: the tensors, as separate arguments or one list.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    ts = [_tensor(t) for t in operands]
+    nd = _np_dtype(ts[0]) if ts else dtypes.default_float()
+    for t in ts[1:]:
+        nd = dtypes.promote_types(nd, False, _np_dtype(t), False)
+    return M.Einsum.apply(*(_cast(t, nd) for t in ts), equation=equation)
+
+
+@deferrable
+def movedim(input, source, destination) -> Tensor:
+    """The tensor with dimensions ``source`` moved to positions ``destination``, the others keeping their order.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        source: a dimension or a sequence of dimensions to move.
+        destination: where each of them goes.
+    """
+    t = _tensor(input)
+    src, dst = _shape_arg(source), _shape_arg(destination)
+    n = t.ndim
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {list(src)} and destination {list(dst)} must have the same length")
+    src = tuple(d % n if -n <= d < n else _bad_dim("movedim", d, n) for d in src)
+    dst = tuple(d % n if -n <= d < n else _bad_dim("movedim", d, n) for d in dst)
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError(f"movedim: repeated dimension in source {list(src)} or destination {list(dst)}")
+    rest = iter(d for d in range(n) if d not in src)
+    placed = dict(zip(dst, src))
+    return permute(t, [placed[i] if i in placed else next(rest) for i in range(n)])
+
+
+moveaxis = movedim
+
+
+def _bad_dim(op: str, d: _int, n: _int):
+    raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+
+
+def tril(input, diagonal: _int = 0) -> Tensor:
+    """The lower triangle of the last two dimensions (on and below ``diagonal``); the rest is zero.
+
+    Args:
+        input: a tensor of at least 2 dimensions.
+        diagonal: which diagonal bounds the triangle: 0 the main one, positive above it, negative below.
+    """
+    return S.Tril.apply(_tensor(input), diagonal=diagonal)
+
+
+def triu(input, diagonal: _int = 0) -> Tensor:
+    """The upper triangle of the last two dimensions (on and above ``diagonal``); the rest is zero.
+
+    Args:
+        input: a tensor of at least 2 dimensions.
+        diagonal: which diagonal bounds the triangle: 0 the main one, positive above it, negative below.
+    """
+    return S.Triu.apply(_tensor(input), diagonal=diagonal)
 
 
 def softmax(input, dim: _int, dtype=None) -> Tensor:

@@ -203,6 +203,61 @@ class Cos(Function):
         return -g * self.inputs[0].sin()
 
 
+class Asin(Function):
+    def forward(self, a):
+        return np.arcsin(a)
+
+    def backward(self, g):
+        (a,) = self.inputs
+        return g / (1 - a * a).sqrt()
+
+
+class Acos(Function):
+    def forward(self, a):
+        return np.arccos(a)
+
+    def backward(self, g):
+        (a,) = self.inputs
+        return -g / (1 - a * a).sqrt()
+
+
+class Atan(Function):
+    def forward(self, a):
+        return np.arctan(a)
+
+    def backward(self, g):
+        (a,) = self.inputs
+        return g / (a * a + 1)
+
+
+class Sinh(Function):
+    def forward(self, a):
+        return np.sinh(a)
+
+    def backward(self, g):
+        return g * self.inputs[0].cosh()
+
+
+class Cosh(Function):
+    def forward(self, a):
+        return np.cosh(a)
+
+    def backward(self, g):
+        return g * self.inputs[0].sinh()
+
+
+class Atan2(Function):
+    """The angle of the point (other, input): ``atan2(input, other)``."""
+
+    def forward(self, a, b):
+        return np.arctan2(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        r2 = a * a + b * b
+        return (g * b / r2 if _need(self, 0) else None), (-g * a / r2 if _need(self, 1) else None)
+
+
 class Tan(Function):
     unread_inputs = (0,)
 
@@ -463,6 +518,7 @@ class Fmod(Function):
 
 OPS = [
     Add, Sub, Mul, Div, Neg, Pow, PowScalar, RPowScalar, Exp, Log, Log1p, Expm1, Sqrt, Abs, Sin, Cos, Tan, Tanh,
+    Asin, Acos, Atan, Sinh, Cosh, Atan2,
     Sigmoid, Relu, Erf, Sign, Floor, Ceil, Round, Trunc, Maximum, Minimum, Clamp, Where, Cast, Clone, Eq, Ne, Lt,
     Le, Gt, Ge, LogicalNot, LogicalAnd, LogicalOr, LogicalXor, BitwiseNot, BitwiseAnd, BitwiseOr, BitwiseXor,
     Isnan, Isinf, Isfinite, FloorDivide, TruncDivide, Remainder, Fmod,

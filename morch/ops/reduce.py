@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from morch import functional as F
 from morch.autograd.function import Function
 from morch.ops.util import norm_dim, norm_dims
+from morch.tensor import _wrap
 
 
 def _keep_shape(shape: tuple, dim) -> tuple:
@@ -40,6 +42,40 @@ class Sum(_Reduce):
 
     def backward(self, g):
         return self._expand(g)
+
+
+class Prod(_Reduce):
+    def forward(self, a, dim=None, keepdim=False, dtype=None):
+        dim = self._setup(a, dim, keepdim)
+        if dtype is None and (a.dtype.kind in "bu" or (a.dtype.kind == "i" and a.dtype.itemsize < 8)):
+            dtype = np.int64  # as sum: PyTorch multiplies bool and small integers as int64
+        self.out = np.asarray(np.prod(a, axis=dim, keepdims=keepdim, dtype=dtype))
+        return self.out
+
+    def backward(self, g):
+        (a,) = self.inputs
+        if not (a._data == 0).any():
+            out = self.output().reshape(_keep_shape(self.in_shape, self.dim))
+            return self._expand(g) * (out / a)
+        # with zeros, out / a fails: take the product of the other elements without dividing
+        return self._expand(g) * _product_of_others(a, self.dim)
+
+
+def _product_of_others(a, dims):
+    """For every element of ``a``, the product of the other elements of its slice over ``dims``.
+
+    The reduced dimensions become one axis of length n, repeated n times with the diagonal set
+    to 1, so it costs n times the memory of ``a`` (used only when ``a`` holds zeros).
+    """
+    dims = tuple(range(a.ndim)) if dims is None else dims
+    kept = [d for d in range(a.ndim) if d not in dims]
+    x = a.permute(*kept, *dims)
+    outer, inner = x.shape[: len(kept)], x.shape[len(kept) :]
+    n = int(np.prod(inner))
+    x = x.reshape(*outer, 1, n).expand(*outer, n, n)
+    x = F.where(_wrap(np.eye(n, dtype=bool)), 1.0, x)
+    others = Prod.apply(x, dim=-1).reshape(*outer, *inner)
+    return others.permute(*np.argsort(kept + list(dims)).tolist())
 
 
 class Mean(_Reduce):
@@ -160,4 +196,4 @@ class Var(_Reduce):
         return self._expand(g) * centered * (2.0 / self.denom if self.denom else float("nan"))
 
 
-OPS = [Var, Sum, Mean, Amax, Amin, Argmax, Argmin, LogSumExp, Cumsum, All, Any]
+OPS = [Var, Sum, Prod, Mean, Amax, Amin, Argmax, Argmin, LogSumExp, Cumsum, All, Any]

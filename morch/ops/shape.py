@@ -158,6 +158,28 @@ class Repeat(Function):
         return g.reshape(self.inputs[0].shape)
 
 
+class Tril(Function):
+    """The lower triangle (on and below ``diagonal``) of the last two dimensions; the rest is zeroed."""
+
+    unread_inputs = (0,)
+    np_fn = staticmethod(np.tril)
+
+    def forward(self, a, diagonal=0):
+        if a.ndim < 2:
+            raise op_error(ValueError, f"{type(self).op_name}: input must have at least 2 dimensions, got {a.shape}")
+        self.diagonal = diagonal
+        return type(self).np_fn(a, diagonal)
+
+    def backward(self, g):
+        return type(self).apply(g, diagonal=self.diagonal)
+
+
+class Triu(Tril):
+    """The upper triangle (on and above ``diagonal``) of the last two dimensions; the rest is zeroed."""
+
+    np_fn = staticmethod(np.triu)
+
+
 class Cat(Function):
     unread_inputs = range(2**31)  # every input: backward uses only their sizes
 
@@ -184,4 +206,4 @@ class Cat(Function):
         return tuple(grads)
 
 
-OPS = [Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Permute, Expand, Flip, Roll, Repeat, Cat]
+OPS = [Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Permute, Expand, Flip, Roll, Repeat, Tril, Triu, Cat]

@@ -32,6 +32,11 @@ UNARY = {
     "sin": (lambda L, x: L.sin(x), np.sin, "real"),
     "cos": (lambda L, x: L.cos(x), np.cos, "real"),
     "tan": (lambda L, x: L.tan(x), np.tan, "unit"),
+    "asin": (lambda L, x: L.asin(x), np.arcsin, "unit"),
+    "acos": (lambda L, x: x.acos(), np.arccos, "unit"),
+    "atan": (lambda L, x: L.arctan(x), np.arctan, "real"),
+    "sinh": (lambda L, x: L.sinh(x), np.sinh, "real"),
+    "cosh": (lambda L, x: x.cosh(), np.cosh, "real"),
     "tanh": (lambda L, x: L.tanh(x), np.tanh, "real"),
     "sigmoid": (lambda L, x: L.sigmoid(x), lambda a: 1 / (1 + np.exp(-a)), "real"),
     "relu": (lambda L, x: L.relu(x), lambda a: np.maximum(a, 0), "nonzero"),
@@ -162,6 +167,7 @@ BINARY = {
     "max_binary": (lambda L, a, b: L.max(a, b), np.maximum, ("real", "real")),
     "remainder": (lambda L, a, b: L.remainder(a, b), np.mod, ("real", "pos")),
     "fmod": (lambda L, a, b: L.fmod(a, b), np.fmod, ("real", "pos")),
+    "atan2": (lambda L, a, b: L.atan2(a, b), np.arctan2, ("real", "nonzero")),
     "where": (lambda L, a, b: L.where(a > b, a, b * 2), lambda a, b: np.where(a > b, a, b * 2), ("real", "real")),
 }
 BROADCAST = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1, 3), (4, 1)), ((), (2, 3)), ((2, 3), ()), ((1, 3), (2, 1))]

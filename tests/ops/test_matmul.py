@@ -120,6 +120,55 @@ def test_functional_linear_with_bias():
     check_grad(lambda L, a, ww, bb: morch.functional.linear(a, ww, bb), [x, w, b])
 
 
+# ------------------------------------------------------------------ einsum
+EINSUM = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ij,jk", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    ("i,i->", [(3,), (3,)]),
+    ("i,j->ij", [(2,), (3,)]),
+    ("ij->j", [(2, 3)]),
+    ("ij->", [(2, 3)]),
+    ("ji", [(2, 3)]),
+    ("ij,j->i", [(2, 3), (3,)]),
+    ("...ij,...jk->...ik", [(2, 2, 3), (3, 2)]),
+    ("b...,b->...", [(2, 3, 2), (2,)]),
+    ("ij,kl->ikjl", [(2, 2), (2, 2)]),
+    ("abc,cd,de->abe", [(2, 2, 3), (3, 2), (2, 2)]),
+    ("bhqd,bhkd->bhqk", [(1, 2, 3, 2), (1, 2, 3, 2)]),
+    ("i j , j k -> i k", [(2, 3), (3, 2)]),
+]
+
+
+@pytest.mark.parametrize("equation,shapes", EINSUM, ids=[e for e, _ in EINSUM])
+def test_einsum_forward_and_gradients(equation, shapes):
+    fn = lambda L, *xs: L.einsum(equation, *xs)  # noqa: E731
+    check_numpy(fn, lambda *a: np.einsum(equation.replace(" ", ""), *a), arrays(shapes))
+    check_grad(fn, arrays(shapes))
+    check_gradgrad(fn, arrays(shapes))
+
+
+@requires_torch
+@pytest.mark.parametrize("equation,shapes", EINSUM, ids=[e for e, _ in EINSUM])
+def test_einsum_matches_torch(equation, shapes):
+    check_torch(lambda L, *xs: L.einsum(equation, *xs), arrays(shapes))
+
+
+def test_einsum_operand_list_promotion_and_errors():
+    a, b = morch.ones(2, 3), morch.ones(3, dtype=morch.float64)
+    out = morch.einsum("ij,j->i", [a, b])
+    assert out.dtype == morch.float64 and out.tolist() == [3.0, 3.0]
+    with pytest.raises(ValueError, match="names 2 operands but 1 were given"):
+        morch.einsum("ij,jk->ik", a)
+    with pytest.raises(ValueError, match=r"'ijk' do not fit an operand of shape \(2, 3\)"):
+        morch.einsum("ijk->i", a)
+    x = morch.ones(3, 3, requires_grad=True)
+    trace = morch.einsum("ii->", x)  # a diagonal: forward works, backward says it is not supported
+    assert trace.item() == 3.0
+    with pytest.raises(RuntimeError, match="repeated within one operand"):
+        trace.backward()
+
+
 # ------------------------------------------------------------------ errors
 @pytest.mark.parametrize(
     "shapes",

@@ -24,6 +24,9 @@ REDUCE = {
     "sum_dim-1_keep": (lambda L, x: x.sum(-1, keepdim=True), lambda a: a.sum(-1, keepdims=True)),
     "sum_dims": (lambda L, x: x.sum(dim=(0, 2)), lambda a: a.sum((0, 2))),
     "sum_dims_neg_keep": (lambda L, x: x.sum((-1, 0), True), lambda a: a.sum((0, 2), keepdims=True)),
+    "prod": (lambda L, x: x.prod(), np.prod),
+    "prod_dim": (lambda L, x: L.prod(x, 1), lambda a: a.prod(1)),
+    "prod_dim_keep": (lambda L, x: x.prod(-1, keepdim=True), lambda a: a.prod(-1, keepdims=True)),
     "mean": (lambda L, x: x.mean(), np.mean),
     "mean_dim1": (lambda L, x: L.mean(x, 1), lambda a: a.mean(1)),
     "mean_dims_keep": (lambda L, x: x.mean((1, 2), keepdim=True), lambda a: a.mean((1, 2), keepdims=True)),
@@ -100,6 +103,34 @@ def test_sum_dtypes_follow_pytorch():
     assert morch.tensor([1, 2], dtype=morch.uint8).sum().dtype == morch.int64
     assert morch.tensor([1.0, 2.0]).sum().dtype == morch.float32
     assert morch.tensor([1, 2]).sum(dtype=morch.float64).dtype == morch.float64
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[[1.0, 0.0, 3.0], [0.0, 0.0, 2.0], [1.5, 2.0, -3.0]], [[0.0, 2.0], [0.0, 0.0]]],
+    ids=["one_or_two_zeros_per_row", "zeros"],
+)
+def test_prod_gradient_with_zeros(values):
+    x = morch.tensor(values, dtype=morch.float64, requires_grad=True)
+    assert morch.autograd.gradcheck(lambda t: t.prod(1), (x,))
+    assert morch.autograd.gradcheck(lambda t: t.prod(), (x,))
+    assert morch.autograd.gradgradcheck(lambda t: t.prod(1), (x,))
+    assert morch.autograd.gradgradcheck(lambda t: t.prod(), (x,))
+    if torch is not None:
+        for dim in (None, 0, 1):
+            m = morch.tensor(values, dtype=morch.float64, requires_grad=True)
+            t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+            (m.prod() if dim is None else m.prod(dim)).sum().backward()
+            (t.prod() if dim is None else t.prod(dim)).sum().backward()
+            np.testing.assert_array_equal(m.grad.numpy(), t.grad.numpy())
+
+
+def test_prod_dtypes_and_arguments():
+    assert morch.tensor([2, 3]).prod().dtype == morch.int64 and morch.tensor([2, 3]).prod().item() == 6
+    assert morch.tensor([True, False]).prod().dtype == morch.int64
+    assert morch.tensor([2, 3]).prod(dtype=morch.float64).dtype == morch.float64
+    with pytest.raises(TypeError, match="dim must be an int"):
+        morch.ones(2, 2).prod((0, 1))
 
 
 def test_mean_of_integers_is_refused():

@@ -47,6 +47,12 @@ SHAPE_OPS = {
     "roll_flat": (lambda L, x: L.roll(x, 2), lambda a: np.roll(a, 2), (3, 2)),
     "roll_dims": (lambda L, x: x.roll((1, -1), (0, 1)), lambda a: np.roll(a, (1, -1), (0, 1)), (3, 2)),
     "repeat": (lambda L, x: x.repeat(2, 3), lambda a: np.tile(a, (2, 3)), (2, 2)),
+    "tril": (lambda L, x: x.tril(), np.tril, (3, 4)),
+    "tril_diag": (lambda L, x: L.tril(x, -1), lambda a: np.tril(a, -1), (2, 3, 3)),
+    "triu": (lambda L, x: L.triu(x), np.triu, (4, 3)),
+    "triu_diag": (lambda L, x: x.triu(diagonal=1), lambda a: np.triu(a, 1), (2, 3, 3)),
+    "movedim": (lambda L, x: L.movedim(x, 0, -1), lambda a: np.moveaxis(a, 0, -1), (2, 3, 4)),
+    "movedim_many": (lambda L, x: x.movedim((0, 1), (2, 0)), lambda a: np.moveaxis(a, (0, 1), (2, 0)), (2, 3, 4)),
     "repeat_more_dims": (lambda L, x: x.repeat(2, 1, 2), lambda a: np.tile(a, (2, 1, 2)), (2, 2)),
     "tile": (lambda L, x: x.tile((2,)), lambda a: np.tile(a, 2), (2, 2)),
     "narrow": (lambda L, x: x.narrow(1, 1, 2), lambda a: a[:, 1:3], (2, 4)),
@@ -213,6 +219,17 @@ def test_unsqueeze_range():
     assert x.unsqueeze(-3).shape == (1, 2, 3)
     with pytest.raises(IndexError, match=r"\[-3, 2\]"):
         x.unsqueeze(3)
+
+
+def test_tril_triu_movedim_errors():
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        morch.ones(3).tril()
+    with pytest.raises(ValueError, match="same length"):
+        morch.ones(2, 3).movedim((0, 1), 0)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        morch.ones(2, 3).movedim(2, 0)
+    with pytest.raises(ValueError, match="repeated"):
+        morch.ones(2, 3).movedim((0, 0), (0, 1))
 
 
 def test_expanded_tensor_is_read_only_for_in_place_ops():
