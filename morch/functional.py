@@ -1393,6 +1393,63 @@ def scatter_add(input, dim: _int, index, src) -> Tensor:
     return I.ScatterAdd.apply(t, _tensor(index), as_tensor_like(src, t), dim=dim)
 
 
+def index_add(input, dim: _int, index, source, *, alpha=1) -> Tensor:
+    """A copy of input with ``alpha * source`` added at positions ``index`` along ``dim`` (repeats add up).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to index.
+        index: a 1-D integer tensor of positions along dim.
+        source: the values: input's shape with dim of length len(index).
+        alpha: the multiplier of source.
+    """
+    t = _tensor(input)
+    src = as_tensor_like(source, t)
+    return index_put(t, _along(dim, _tensor(index)), src if alpha == 1 else src * alpha, accumulate=True)
+
+
+def diagonal(input, offset: _int = 0, dim1: _int = 0, dim2: _int = 1) -> Tensor:
+    """The diagonal of dims (dim1, dim2), as a new last dimension.
+
+    Args:
+        input: a tensor of at least 2 dimensions.
+        offset: which diagonal: 0 the main one, positive above it, negative below.
+        dim1: the first dimension of the matrices.
+        dim2: the second dimension of the matrices.
+    """
+    t = _tensor(input)
+    return _view(I.Diagonal.apply(t, offset=offset, dim1=dim1, dim2=dim2), t)
+
+
+@deferrable
+def diag(input, diagonal: _int = 0) -> Tensor:
+    """A 1-D tensor made the ``diagonal`` of a square matrix, or the ``diagonal`` of a matrix as a 1-D tensor.
+
+    Args:
+        input: a 1-D or a 2-D tensor.
+        diagonal: which diagonal: 0 the main one, positive above it, negative below.
+    """
+    t = _tensor(input)
+    if t.ndim == 1:
+        n = t.shape[0] + builtins.abs(diagonal)
+        return I.DiagonalGrad.apply(t, args=(diagonal, 0, 1), shape=(n, n))
+    if t.ndim != 2:
+        raise ValueError(f"diag: expected a 1-D or 2-D tensor, got {t.ndim}-D")
+    return clone(globals()["diagonal"](t, diagonal))
+
+
+def trace(input) -> Tensor:
+    """The sum of the main diagonal of a matrix.
+
+    Args:
+        input: a 2-D tensor.
+    """
+    t = _tensor(input)
+    if t._data is not None and t._data.ndim != 2:
+        raise ValueError(f"trace: expected a matrix, got a {t._data.ndim}-D tensor")
+    return sum(diagonal(t))
+
+
 def masked_fill(input, mask, value) -> Tensor:
     """input with ``value`` where mask is true.
 

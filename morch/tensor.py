@@ -958,6 +958,7 @@ def _bind_methods() -> None:
         "add sub mul div true_divide floor_divide remainder fmod neg negative pow exp exp2 log log2 log10 log1p expm1 "
         "sqrt rsqrt square abs sign sin cos tan tanh sigmoid relu erf reciprocal floor ceil round trunc frac "
         "asin acos atan arcsin arccos arctan sinh cosh atan2 arctan2 prod tril triu movedim moveaxis "
+        "index_add diagonal diag trace "
         "maximum minimum clamp clip sum mean max min amax amin argmax argmin var std logsumexp norm cumsum "
         "all any softmax log_softmax flatten unflatten squeeze unsqueeze transpose swapaxes t contiguous clone "
         "expand_as broadcast_to view_as reshape_as index_select gather masked_fill split chunk unbind narrow "

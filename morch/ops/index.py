@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from morch.autograd.function import Function
+from morch.autograd.function import Function, op_error
 from morch.ops.util import norm_dim
 from morch.tensor import _wrap
 
@@ -135,6 +135,46 @@ class ScatterAdd(Function):
         return g, None, gsrc
 
 
+def _diagonal_index(shape: tuple, offset: int, d1: int, d2: int) -> tuple:
+    """The index that picks the diagonal of dims (d1, d2), after they are moved to the end."""
+    n = max(0, min(shape[d1] - max(-offset, 0), shape[d2] - max(offset, 0)))
+    i = np.arange(n)
+    return (Ellipsis, i + max(-offset, 0), i + max(offset, 0))
+
+
+class Diagonal(Function):
+    """The diagonal of dims (dim1, dim2), as a new last dimension (a read-only view, as numpy's)."""
+
+    unread_inputs = (0,)
+
+    def forward(self, a, offset=0, dim1=0, dim2=1):
+        d1, d2 = norm_dim(dim1, a.ndim, "diagonal"), norm_dim(dim2, a.ndim, "diagonal")
+        if d1 == d2:
+            raise op_error(ValueError, f"diagonal: dim1 and dim2 cannot be the same dimension ({d1})")
+        self.args, self.in_shape = (offset, d1, d2), a.shape
+        return np.diagonal(a, offset, d1, d2)
+
+    def backward(self, g):
+        return DiagonalGrad.apply(g, args=self.args, shape=self.in_shape)
+
+
+class DiagonalGrad(Function):
+    """Zeros of ``shape`` with ``g`` on the diagonal of dims (dim1, dim2): Diagonal's backward, and ``diag``."""
+
+    unread_inputs = (0,)
+
+    def forward(self, g, args, shape):
+        self.args = args
+        offset, d1, d2 = args
+        out = np.zeros(shape, dtype=g.dtype)
+        np.moveaxis(out, (d1, d2), (-2, -1))[_diagonal_index(shape, offset, d1, d2)] = g
+        return out
+
+    def backward(self, gg):
+        offset, d1, d2 = self.args
+        return Diagonal.apply(gg, offset=offset, dim1=d1, dim2=d2)
+
+
 class ConstantPad(Function):
     unread_inputs = (0,)
 
@@ -146,4 +186,4 @@ class ConstantPad(Function):
         return g[self.slices]
 
 
-OPS = [Index, IndexGrad, IndexPut, Gather, ScatterAdd, ConstantPad]
+OPS = [Index, IndexGrad, IndexPut, Gather, ScatterAdd, Diagonal, DiagonalGrad, ConstantPad]

@@ -187,6 +187,8 @@ CORE_OPS = {
     "index_put": (lambda a, b: morch.index_put(a**2, (1,), b**2), [(2, 3), (3,)]),
     "gather": (lambda a: (a**2).gather(1, _IDX), [(2, 3)]),
     "scatter_add": (lambda a, b: (a**2).scatter_add(1, _IDX, b**2), [(2, 3), (2, 2)]),
+    "diagonal": (lambda a: (a**2).diagonal(1), [(3, 4)]),
+    "diagonal_grad": (lambda a: morch.diag(a**2), [(3,)]),
     "constant_pad": (lambda a: registry.get("constant_pad").apply(a**2, widths=((1, 0), (0, 2))), [(2, 3)]),
     "matmul": (lambda a, b: (a**2) @ b, [(2, 3), (3, 2)]),
     "linear": (lambda a, b: morch.functional.linear(a**2, b, b[:, 0]), [(2, 3), (3, 3)]),

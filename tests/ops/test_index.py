@@ -221,7 +221,24 @@ INDEX_OPS = {
     "sort_desc": (lambda L, x: L.sort(x, 0, descending=True)[0], lambda a: -np.sort(-a, 0), (2, 3)),
     "topk": (lambda L, x: x.topk(2).values, lambda a: -np.sort(-a, 1)[:, :2], (2, 3)),
     "topk_smallest_dim0": (lambda L, x: L.topk(x, 1, 0, largest=False)[0], lambda a: a.min(0, keepdims=True), (2, 3)),
+    "diagonal": (lambda L, x: x.diagonal(), np.diagonal, (3, 4)),
+    "diagonal_offset": (lambda L, x: L.diagonal(x, 1), lambda a: np.diagonal(a, 1), (3, 4)),
+    "diagonal_dims": (lambda L, x: x.diagonal(-1, 2, 0), lambda a: np.diagonal(a, -1, 2, 0), (3, 2, 4)),
+    "diag_of_matrix": (lambda L, x: L.diag(x, -1), lambda a: np.diag(a, -1), (3, 4)),
+    "diag_of_vector": (lambda L, x: x.diag(1), lambda a: np.diag(a, 1), (3,)),
+    "trace": (lambda L, x: L.trace(x), np.trace, (3, 4)),
+    "index_add": (
+        lambda L, x: L.zeros(4, 3, dtype=x.dtype).index_add(0, L.tensor([0, 2, 0]), x, alpha=2),
+        lambda a: _index_add_ref(a),
+        (3, 3),
+    ),
 }
+
+
+def _index_add_ref(a):
+    out = np.zeros((4, 3))
+    np.add.at(out, [0, 2, 0], 2 * a)
+    return out
 
 
 @pytest.mark.parametrize("name", INDEX_OPS)
@@ -269,6 +286,18 @@ def test_scatter_add_with_src_larger_than_index():
     check_grad(fn, [base, src])
     if torch is not None:
         np.testing.assert_allclose(fn(torch, torch.tensor(base), torch.tensor(src)).numpy(), expected)
+
+
+def test_diagonal_errors_and_read_only_view():
+    with pytest.raises(ValueError, match="cannot be the same"):
+        morch.ones(2, 2).diagonal(0, 1, 1)
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        morch.diag(morch.ones(2, 2, 2))
+    with pytest.raises(ValueError, match="trace: expected a matrix"):
+        morch.trace(morch.ones(3))
+    x = morch.ones(3, 3)
+    with pytest.raises(RuntimeError, match="clone"):
+        x.diagonal().zero_()
 
 
 def test_gather_errors():
