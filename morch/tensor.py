@@ -487,7 +487,12 @@ class Tensor:
         return self.copy_(value)
 
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
-        """Copy ``src`` (broadcast, and cast to this tensor's dtype) into this tensor."""
+        """Copy ``src`` (broadcast, and cast to this tensor's dtype) into this tensor.
+
+        Args:
+            src: a tensor, number or array-like broadcastable to this tensor's shape.
+            non_blocking: ignored (there is no device transfer on the CPU).
+        """
         from morch import functional
 
         src = functional.as_tensor_like(src, self)
