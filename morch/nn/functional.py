@@ -64,7 +64,11 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def relu_(input: Tensor) -> Tensor:
-    """In-place ``relu``."""
+    """In-place ``relu``.
+
+    Args:
+        input: the tensor to overwrite with max(input, 0).
+    """
     return input.relu_()
 
 

@@ -560,6 +560,11 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
+        """Refused: morch runs on the CPU only.
+
+        Args:
+            device: ignored.
+        """
         raise RuntimeError("morch runs on the CPU only; CUDA is not available")
 
     def share_memory(self) -> Module:

@@ -53,7 +53,13 @@ def _rnn_step(mode: str, xp: Tensor, h: Tensor, c, w_hh: Tensor, b_hh) -> tuple:
 
 
 class RNNBase(Module):
-    """The shared machinery of RNN, LSTM and GRU (see those classes for the arguments)."""
+    """The shared machinery of RNN, LSTM and GRU (see those classes for the other arguments).
+
+    Args:
+        mode: 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'.
+        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size, device, dtype:
+            as in LSTM.
+    """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
@@ -286,7 +292,15 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
-    """One time step of an RNN, LSTM or GRU (see RNNCell, LSTMCell, GRUCell)."""
+    """One time step of an RNN, LSTM or GRU (see RNNCell, LSTMCell, GRUCell).
+
+    Args:
+        input_size: features of the input.
+        hidden_size: features of the hidden state.
+        bias: learn bias_ih and bias_hh.
+        device: 'cpu' or None.
+        dtype: dtype of the parameters.
+    """
 
     _mode = "RNN_TANH"
 
