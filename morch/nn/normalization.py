@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from morch.autograd.function import deferrable
 from morch.nn import functional as F
 from morch.nn._util import InputError, shape_str
 from morch.nn.linear import _check_device, _empty
@@ -61,21 +62,7 @@ class _BatchNorm(Module):
             self.bias._data[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
-        if input._data is not None and input._data.ndim not in self._dims:
-            dims = " or ".join(f"{d}D" for d in self._dims)
-            raise InputError(f"{self._one_line()}: expected {dims} input {self._shape_text} with "
-                             f"C = {self.num_features}, got shape {shape_str(input)}")  # fmt: skip
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            nbt = self.num_batches_tracked
-            nbt._data += 1
-            nbt._version += 1
-            # momentum None: a cumulative moving average, each batch weighted equally
-            factor = 1.0 / float(nbt._data) if self.momentum is None else self.momentum
-        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
-        track = not self.training or self.track_running_stats
-        return F._batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
-                             self.weight, self.bias, use_batch_stats, factor, self.eps, self)  # fmt: skip
+        return _batch_norm_forward(self, input)
 
     def _load_from_state_dict(self, state_dict: Mapping, prefix: str, *args, **kwargs) -> None:
         key = prefix + "num_batches_tracked"
@@ -87,6 +74,26 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")  # fmt: skip
+
+
+@deferrable
+def _batch_norm_forward(m: _BatchNorm, input: Tensor) -> Tensor:
+    # deferrable as a whole: in a static graph the batch counter and running statistics advance per run
+    if input._data.ndim not in m._dims:
+        dims = " or ".join(f"{d}D" for d in m._dims)
+        raise InputError(f"{m._one_line()}: expected {dims} input {m._shape_text} with "
+                         f"C = {m.num_features}, got shape {shape_str(input)}")  # fmt: skip
+    factor = 0.0 if m.momentum is None else m.momentum
+    if m.training and m.track_running_stats and m.num_batches_tracked is not None:
+        nbt = m.num_batches_tracked
+        nbt._data += 1
+        nbt._version += 1
+        # momentum None: a cumulative moving average, each batch weighted equally
+        factor = 1.0 / float(nbt._data) if m.momentum is None else m.momentum
+    use_batch_stats = m.training or (m.running_mean is None and m.running_var is None)
+    track = not m.training or m.track_running_stats
+    return F._batch_norm(input, m.running_mean if track else None, m.running_var if track else None, m.weight,
+                         m.bias, use_batch_stats, factor, m.eps, m)  # fmt: skip
 
 
 class BatchNorm1d(_BatchNorm):

@@ -95,6 +95,19 @@ def test_static_graph_through_layers_matches_eager():
         assert_close(g, p.grad, atol=1e-6)
 
 
+def test_static_graph_runs_update_batch_norm_statistics_each_time():
+    from morch.static import Placeholder, SessionRun
+
+    bn = nn.BatchNorm1d(2, momentum=None)
+    x = Placeholder()
+    y = bn(x)
+    xs = [morch.randn(5, 2, generator=morch.Generator().manual_seed(s)) for s in range(3)]
+    for xv in xs:
+        SessionRun(y, {x: xv})
+    assert bn.num_batches_tracked.item() == 3
+    assert_close(bn.running_mean, np.mean([xv.numpy().mean(0) for xv in xs], axis=0), atol=1e-6)
+
+
 # ---------------------------------------------------------------- pad
 @requires_torch
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
