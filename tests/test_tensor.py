@@ -285,6 +285,10 @@ def test_in_place_views_see_untracked_writes():
     assert row.tolist() == [1.0, 1.0, 1.0]
     row.mul_(5)  # a basic-index result shares memory, as a PyTorch view
     assert t.tolist() == [[5.0] * 3, [1.0] * 3]
+    t[1, 2].fill_(7)  # also a single element (numpy would give a detached scalar)
+    v = morch.zeros(3)
+    v[0].add_(2)
+    assert t[1].tolist() == [1.0, 1.0, 7.0] and v.tolist() == [2.0, 0.0, 0.0]
 
 
 def test_in_place_dtype_rules():

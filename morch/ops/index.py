@@ -39,7 +39,11 @@ class Index(Function):
 
     def forward(self, a, *key_arrays, key):
         self.in_shape, self.key = a.shape, key
-        return a[fill_key(key, key_arrays)]
+        k = fill_key(key, key_arrays)
+        out = a[k]
+        if type(out) is not np.ndarray:  # one element: numpy gives a scalar; a 0-d view keeps writes reaching a
+            out = a[k + (Ellipsis,)]
+        return out
 
     def backward(self, g):
         rest = self.inputs[1:]
