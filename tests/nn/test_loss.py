@@ -119,6 +119,10 @@ def test_cross_entropy_and_nll_gradients():
     assert gradgradcheck(lambda x: F.nll_loss(x, t, reduction="none"), (x,))
     p = rand64(4, 3, low=0.1, high=1.0, seed=2)
     assert gradcheck(lambda x, p: F.cross_entropy(x, p), (x, p))
+    ti = morch.tensor([0, -100, 1, 2])
+    for reduction in REDUCTIONS:  # the fused op's first-order fast path and its differentiable backward
+        assert gradcheck(lambda x, r=reduction: F.cross_entropy(x, ti, reduction=r), (x,))
+        assert gradgradcheck(lambda x, r=reduction: F.cross_entropy(x, ti, reduction=r), (x,))
     xk = rand64(2, 3, 2, 2, seed=3)
     assert gradcheck(lambda x: F.cross_entropy(x, morch.tensor([[[0, 1], [2, -100]], [[1, 1], [0, 2]]])), (xk,))
 
