@@ -643,17 +643,15 @@ class Normalize(Function):
     def backward(self, g):
         if not grad_mode._enabled:
             return self._first_order(g._data)
+        # create_graph: the statistics recomputed as differentiable functions of x
         x = self.inputs[0]
         dims = self.dims
-        if grad_mode._enabled:  # create_graph: the statistics as differentiable functions of x
-            if self.batch:
-                d = x - x.mean(dims, keepdim=True)
-                invstd = ((d * d).mean(dims, keepdim=True) + self.eps).rsqrt()
-            else:
-                d, invstd = x - _wrap(self.stats[0]), _wrap(self.invstd)
-            xhat = d * invstd
+        if self.batch:
+            d = x - x.mean(dims, keepdim=True)
+            invstd = ((d * d).mean(dims, keepdim=True) + self.eps).rsqrt()
         else:
-            xhat, invstd = _wrap(self.xhat), _wrap(self.invstd)
+            d, invstd = x - _wrap(self.stats[0]), _wrap(self.invstd)
+        xhat = d * invstd
         need = self.needs_input_grad
         full = (1,) * (x.ndim - len(self.wshape)) + tuple(self.wshape)
         other = tuple(i for i in range(x.ndim) if full[i] == 1)  # the dims weight and bias broadcast over
