@@ -936,11 +936,25 @@ def reshape(input, shape) -> Tensor:
     return _view(S.Reshape.apply(t, shape=_shape_arg(shape)), t)
 
 
-view = reshape
+def view(input, shape) -> Tensor:
+    """Same data in a new shape, sharing memory; refused when that needs a copy (use ``reshape``), as in PyTorch.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        shape: the new shape; one entry may be -1, inferred from the others.
+    """
+    t = _tensor(input)
+    out = reshape(t, shape)
+    if out._data is not None and out._base is None and out._data.size > 1:
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (shape {tuple(t.shape)} is not "
+            f"contiguous): use .reshape({list(_shape_arg(shape))}) instead"
+        )
+    return out
 
 
 @deferrable
-def view_as(input, other: Tensor) -> Tensor:
+def reshape_as(input, other: Tensor) -> Tensor:
     """Reshape to ``other``'s shape.
 
     Args:
@@ -950,7 +964,15 @@ def view_as(input, other: Tensor) -> Tensor:
     return reshape(input, other.shape)
 
 
-reshape_as = view_as
+@deferrable
+def view_as(input, other: Tensor) -> Tensor:
+    """``view`` with ``other``'s shape.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        other: the tensor whose shape to take.
+    """
+    return view(input, other.shape)
 
 
 def flatten(input, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:

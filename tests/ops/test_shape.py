@@ -239,3 +239,33 @@ def test_expanded_tensor_is_read_only_for_in_place_ops():
     y = x.clone()
     y.add_(1)
     assert y.sum().item() == 24
+
+
+@pytest.mark.parametrize(
+    "call,ok",
+    [
+        (lambda x: x.view(3, 2), True),
+        (lambda x: x[:1].view(-1), True),
+        (lambda x: x[:, :1].view(-1), True),
+        (lambda x: x.t().view(-1), False),
+        (lambda x: morch.ones(1, 3).expand(2, 3).view(-1), False),
+    ],
+    ids=["contiguous", "row_slice", "column_slice", "transposed", "expanded"],
+)
+def test_view_shares_memory_or_refuses_as_pytorch(call, ok):
+    x = morch.arange(6.0).reshape(2, 3)
+    if not ok:
+        with pytest.raises(RuntimeError, match=r"view size is not compatible.*use \.reshape"):
+            call(x)
+        return
+    v = call(x)
+    v.mul_(10)  # writes through the view
+    assert x.sum().item() > 15.0
+
+
+def test_reshape_copies_when_it_must_and_view_as():
+    x = morch.arange(6.0).reshape(2, 3)
+    r = x.t().reshape(-1)
+    r.zero_()
+    assert x.sum().item() == 15.0
+    assert x.view_as(morch.zeros(3, 2)).shape == (3, 2) and x.t().reshape_as(morch.zeros(6)).shape == (6,)
