@@ -35,7 +35,9 @@ def _read_idx(path: Path, expected_dims: int, expected_count: int | None) -> np.
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{path}: not a readable gzip file ({e})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] != expected_dims:
-        raise DataError(f"{path}: not an IDX file of {expected_dims}-d unsigned bytes (bad magic number {raw[:4].hex()})")
+        raise DataError(
+            f"{path}: not an IDX file of {expected_dims}-d unsigned bytes (bad magic number {raw[:4].hex()})"
+        )
     header = 4 + 4 * expected_dims
     if len(raw) < header:
         raise DataError(f"{path}: truncated header")

@@ -3,6 +3,8 @@
 Use it as PyTorch: ``import morch as torch``.
 """
 
+import builtins as _builtins
+
 from morch import _alloc
 from morch import dtypes as _dtypes
 from morch.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -45,16 +47,16 @@ _FUNCTIONAL = [n for n in dir(_functional) if not n.startswith("_") and callable
 globals().update({n: getattr(_functional, n) for n in _FUNCTIONAL})
 
 
-def is_tensor(obj) -> "builtins.bool":  # noqa: F821
+def is_tensor(obj) -> _builtins.bool:
     """True if ``obj`` is a morch Tensor."""
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(input: Tensor) -> "builtins.bool":  # noqa: F821
+def is_floating_point(input: Tensor) -> _builtins.bool:
     return input.is_floating_point()
 
 
-def numel(input: Tensor) -> "builtins.int":  # noqa: F821
+def numel(input: Tensor) -> _builtins.int:
     return input.numel()
 
 

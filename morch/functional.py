@@ -87,13 +87,34 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
         if isinstance(b, np.ndarray):
             return _pair(a, _wrap(b))
         nd = dtypes.promote_scalar(_np_dtype(a), b)
-        return _cast(a, nd), _wrap(np.asarray(b, dtype=nd))
+        return _cast(a, nd), _scalar(b, nd)
     if isinstance(b, Tensor):
         if isinstance(a, np.ndarray):
             return _pair(_wrap(a), b)
         nd = dtypes.promote_scalar(_np_dtype(b), a)
-        return _wrap(np.asarray(a, dtype=nd)), _cast(b, nd)
+        return _scalar(a, nd), _cast(b, nd)
     return _pair(_tensor(a), b)
+
+
+_scalars: dict = {}
+
+
+def _scalar(s, nd: np.dtype) -> Tensor:
+    """A read-only 0-d tensor holding the number ``s`` in dtype ``nd``, shared between ops.
+
+    ``x * 0.5`` in a loop would otherwise make a new constant tensor every time: more work, and
+    more objects for Python's garbage collector, which dominates long chains of small ops.
+    """
+    key = (type(s), s, nd)
+    t = _scalars.get(key)
+    if t is None:
+        arr = np.asarray(s, dtype=nd)
+        arr.flags.writeable = False
+        t = _wrap(arr)
+        if len(_scalars) >= 4096:
+            _scalars.clear()
+        _scalars[key] = t
+    return t
 
 
 def _is_bool(x) -> _bool:

@@ -175,14 +175,50 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool, c
             if g is not None:
                 if capture is not None and fn in capture:
                     capture[fn] = g
-                for t, p, ig in zip(fn.inputs, fn._producers, _call_backward(fn, g, create_graph)):
-                    if ig is not None:
-                        _add(t, p, ig, grads, leaves)
+                if create_graph or fn._hooks:
+                    in_grads = _call_backward(fn, g, create_graph)
+                else:
+                    in_grads = _backward_fast(fn, g)
+                for t, p, ig in zip(fn.inputs, fn._producers, in_grads):
+                    if ig is None:
+                        continue
+                    if p is not None:  # _add, inlined: this loop runs once per edge of the graph
+                        old = grads.get(p)
+                        grads[p] = ig if old is None else old + ig
+                    else:
+                        key = id(t)
+                        old = leaves.get(key)
+                        leaves[key] = (t, ig) if old is None else (t, old[1] + ig)
             if not retain_graph:
-                _free(fn)
+                fn.inputs = fn._producers = None
+                fn.__dict__.clear()
     finally:
         grad_mode._enabled = prev
     return leaves
+
+
+def _backward_fast(fn: Function, g: Tensor):
+    """``_call_backward`` for first-order backward through a node without hooks: the common path,
+    with the checks that usually pass done inline."""
+    inputs = fn.inputs
+    for t, v in zip(inputs, fn._versions):
+        if t._version != v:
+            _check_versions(fn)
+            break
+    grads = fn.backward(g)
+    if type(grads) is not tuple:
+        grads = tuple(grads) if isinstance(grads, list) else (grads,)
+    if len(grads) != len(inputs):
+        raise RuntimeError(f"{_who(fn)}: backward returned {len(grads)} gradients but the op has {len(inputs)} inputs")
+    for ig, t, need in zip(grads, inputs, fn.needs_input_grad):
+        if ig is not None and (
+            not need or type(ig) is not Tensor or ig._data.shape != t._data.shape or ig._data.dtype != t._data.dtype
+        ):
+            return [
+                None if ig is None or not need else _as_grad(fn, i, t, ig)
+                for i, (ig, t, need) in enumerate(zip(grads, inputs, fn.needs_input_grad))
+            ]
+    return grads
 
 
 def _add(t: Tensor, fn: Function | None, g: Tensor, grads: dict, leaves: dict) -> None:
@@ -272,7 +308,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, seen_arrays: set) -
         else:
             a = g._data
             if a.base is not None or not a.flags.writeable or id(a) in seen_arrays:
-                a = a.copy()
+                a = a.copy(order="K")  # keep the layout: it is usually the parameter's
             seen_arrays.add(id(a))
             g = _wrap(a)
         leaf.grad = g

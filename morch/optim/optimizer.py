@@ -155,6 +155,8 @@ class Optimizer:
         n = like.size
         if buf is None or buf.size < n:
             buf = self._scratch_arrays[key] = np.empty(n, like.dtype)
+        if like.flags.f_contiguous and not like.flags.c_contiguous:  # column-major weights (nn.Linear)
+            return buf[:n].reshape(like.shape[::-1]).T
         return buf[:n].reshape(like.shape)
 
     def _effective_grad(self, a: np.ndarray, d: np.ndarray, weight_decay: float, maximize: bool) -> np.ndarray:
@@ -355,7 +357,9 @@ def _copy_value(value, param: Tensor | None, name, index=None):
                     f"but the parameter has shape {tuple(param._data.shape)}"
                 )
             if arr.dtype.kind == "f" and param._data.dtype.kind == "f":
-                return _wrap(np.array(arr, dtype=param._data.dtype))
+                out = np.empty_like(param._data)  # the parameter's layout: updates run in one memory order
+                out[...] = arr
+                return _wrap(out)
         return _wrap(np.array(arr))
     if isinstance(value, dict):
         items = ((k, _copy_value(v, param, k, index)) for k, v in value.items())
