@@ -66,7 +66,7 @@ __all__ = (
      "get_default_dtype", "set_default_dtype", "save", "load", "is_tensor", "is_floating_point", "numel", "autograd",
      "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "half", "float",
      "double", "short", "int", "long"]
-    + list(_creation_all)
+    + [n for n in _creation_all if n != "Size"]
     + _FUNCTIONAL
 )  # fmt: skip
 

@@ -129,7 +129,7 @@ def _float_tensor(x) -> Tensor:
     return t if _np_dtype(t).kind == "f" else _cast(t, dtypes.default_float())
 
 
-def to_dtype(t: Tensor, dtype) -> Tensor:
+def _to_dtype(t: Tensor, dtype) -> Tensor:
     """A copy of ``t`` in ``dtype`` (``t`` itself when it already has that dtype).
 
     Args:
@@ -139,7 +139,7 @@ def to_dtype(t: Tensor, dtype) -> Tensor:
     return _cast(t, dtypes.to_numpy(dtype))
 
 
-def as_tensor_like(x, like: Tensor) -> Tensor:
+def _as_tensor_like(x, like: Tensor) -> Tensor:
     """``x`` itself if it is a tensor, else ``x`` as a tensor of ``like``'s dtype.
 
     Args:
@@ -702,7 +702,7 @@ def mean(input, dim=None, keepdim: _bool = False, *, dtype=None) -> Tensor:
     """
     t = _tensor(input)
     if dtype is not None:
-        t = to_dtype(t, dtype)
+        t = _to_dtype(t, dtype)
     return R.Mean.apply(t, dim=dim, keepdim=keepdim)
 
 
@@ -903,7 +903,7 @@ def cumsum(input, dim: _int, *, dtype=None) -> Tensor:
     """
     t = _tensor(input)
     if dtype is not None:
-        t = to_dtype(t, dtype)
+        t = _to_dtype(t, dtype)
     return R.Cumsum.apply(t, dim=dim)
 
 
@@ -1388,10 +1388,10 @@ def index_put(input, key, value, accumulate: _bool = False) -> Tensor:
     """
     t = _tensor(input)
     template, tensors = _key(key)
-    return I.IndexPut.apply(t, as_tensor_like(value, t).type(t.dtype), *tensors, key=template, accumulate=accumulate)
+    return I.IndexPut.apply(t, _as_tensor_like(value, t).type(t.dtype), *tensors, key=template, accumulate=accumulate)
 
 
-def unwrap_index(key):
+def _unwrap_index(key):
     """The key with tensors replaced by their arrays, for direct numpy indexing.
 
     Args:
@@ -1433,7 +1433,7 @@ def scatter_add(input, dim: _int, index, src) -> Tensor:
         src: the values to add (only the part the index covers is used).
     """
     t = _tensor(input)
-    return I.ScatterAdd.apply(t, _tensor(index), as_tensor_like(src, t), dim=dim)
+    return I.ScatterAdd.apply(t, _tensor(index), _as_tensor_like(src, t), dim=dim)
 
 
 def index_add(input, dim: _int, index, source, *, alpha=1) -> Tensor:
@@ -1447,7 +1447,7 @@ def index_add(input, dim: _int, index, source, *, alpha=1) -> Tensor:
         alpha: the multiplier of source.
     """
     t = _tensor(input)
-    src = as_tensor_like(source, t)
+    src = _as_tensor_like(source, t)
     return index_put(t, _along(dim, _tensor(index)), src if alpha == 1 else src * alpha, accumulate=True)
 
 
@@ -1783,7 +1783,7 @@ def softmax(input, dim: _int, dtype=None) -> Tensor:
         dim: the dimension whose entries sum to one.
         dtype: cast input to this dtype first.
     """
-    t = _float_tensor(input) if dtype is None else to_dtype(input, dtype)
+    t = _float_tensor(input) if dtype is None else _to_dtype(input, dtype)
     return N.Softmax.apply(t, dim=dim)
 
 
@@ -1795,5 +1795,5 @@ def log_softmax(input, dim: _int, dtype=None) -> Tensor:
         dim: the dimension to normalise along.
         dtype: cast input to this dtype first.
     """
-    t = _float_tensor(input) if dtype is None else to_dtype(input, dtype)
+    t = _float_tensor(input) if dtype is None else _to_dtype(input, dtype)
     return N.LogSoftmax.apply(t, dim=dim)

@@ -316,7 +316,7 @@ class Tensor:
             return "morch." + _TYPE_NAMES.get(self._data.dtype.name, "Tensor")
         from morch import functional
 
-        return functional.to_dtype(self, dtype)
+        return functional._to_dtype(self, dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
         """A copy cast to ``other``'s dtype (this tensor itself if it already has it).
@@ -467,7 +467,7 @@ class Tensor:
             return
         v = value._data if isinstance(value, Tensor) else value
         try:
-            _writable(self)[functional.unwrap_index(index)] = v
+            _writable(self)[functional._unwrap_index(index)] = v
         except (ValueError, IndexError, TypeError) as e:
             raise type(e)(f"setitem: cannot assign value to tensor of shape {tuple(self.shape)}: {e}") from None
         _written(self)
@@ -495,10 +495,10 @@ class Tensor:
         """
         from morch import functional
 
-        src = functional.as_tensor_like(src, self)
+        src = functional._as_tensor_like(src, self)
         if grad_mode._enabled and (self._requires_grad or src._requires_grad):
             # where() gives a fresh array (never src's own memory) and keeps self in the graph with zero gradient
-            return self._update(functional.where(True, functional.to_dtype(src, self.dtype), self._src()))
+            return self._update(functional.where(True, functional._to_dtype(src, self.dtype), self._src()))
         try:
             np.copyto(_writable(self), src._data, casting="unsafe")
         except ValueError:

@@ -158,9 +158,9 @@ def test_softmax_of_integers_and_dtype_argument():
 
 def test_to_dtype_and_as_tensor_like_helpers():
     t = morch.tensor([1.5])
-    assert F.to_dtype(t, morch.float64).dtype == morch.float64
-    assert F.to_dtype(t, morch.float32) is t
-    assert F.as_tensor_like(2, morch.ones(1, dtype=morch.float64)).dtype == morch.float64
+    assert F._to_dtype(t, morch.float64).dtype == morch.float64
+    assert F._to_dtype(t, morch.float32) is t
+    assert F._as_tensor_like(2, morch.ones(1, dtype=morch.float64)).dtype == morch.float64
 
 
 # ------------------------------------------------------------------ composites that read shapes, in static graphs
