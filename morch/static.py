@@ -244,24 +244,50 @@ class _Plan:
         self.grad_calls = [t.call[0] for t in self.order if _is_call(t) and isinstance(t.call[0], _Gradients)]
         self.xs_ids = {id(x) for g in self.grad_calls for x in g.xs}
         self.higher = _needs_higher_order(self.grad_calls)
+        # replays are keyed by the fed shapes and dtypes: composites may bake shapes into op parameters
+        self.replays: dict = {}
+        calls = [t for t in self.order if _is_call(t)]
+        self.replayable = (
+            not self.higher
+            and all(_replayable(t.call[0]) for t in calls)
+            # gradients that feed further ops are evaluated afresh each run
+            and not any(t.call[0] is not _pick and any(_is_call(d) and d.call[0] is _pick for d in _deps(t))
+                        for t in calls)
+        )  # fmt: skip
 
 
 class _Run:
     """One evaluation of a plan: the value of every node for one feed."""
 
-    def __init__(self, plan: _Plan, feeds: dict, build_graph: bool):
+    _untraced = None
+
+    def __init__(self, plan: _Plan, feeds: dict, build_graph: bool, trace: list | None = None):
         self.values: dict = {}
         self.plan = plan
+        self.constants: list = []  # (value used, the graph's tensor) for constants and their stand-ins
         track = build_graph or bool(plan.grad_calls)
-        with grad_mode.set_grad_enabled(track):
-            for t in plan.order:
-                key = id(t)
-                if key in feeds:
-                    self.values[key] = self._feed(t, feeds[key], track and (build_graph or key in plan.xs_ids))
-                elif not isinstance(t, Symbolic):
-                    self.values[key] = self._constant(t, build_graph, key in plan.xs_ids)
-                else:
-                    self.values[key] = self._evaluate(t)
+        previous = self._untraced = function._on_apply
+        if trace is not None:  # record every op applied, in order, for _Replay
+
+            def record(fn, inputs, params, result):
+                out = result if previous is None else previous(fn, inputs, params, result)
+                trace.append((fn, inputs, params, out))
+                return out
+
+            function._on_apply = record
+        try:
+            with grad_mode.set_grad_enabled(track):
+                for t in plan.order:
+                    key = id(t)
+                    if key in feeds:
+                        self.values[key] = self._feed(t, feeds[key], track and (build_graph or key in plan.xs_ids))
+                    elif not isinstance(t, Symbolic):
+                        self.values[key] = self._constant(t, build_graph, key in plan.xs_ids)
+                        self.constants.append((self.values[key], t))
+                    else:
+                        self.values[key] = self._evaluate(t)
+        finally:
+            function._on_apply = previous
 
     def _feed(self, p: Tensor, value, requires_grad: bool) -> Tensor:
         arr = value._data if isinstance(value, Tensor) else np.asarray(value)
@@ -304,6 +330,14 @@ class _Run:
         return a
 
     def _gradients(self, call: _Gradients) -> list:
+        traced = function._on_apply
+        function._on_apply = self._untraced  # a trace holds forward ops only: backward is the engine's
+        try:
+            return self._run_grad(call)
+        finally:
+            function._on_apply = traced
+
+    def _run_grad(self, call: _Gradients) -> list:
         ys = [self.values[id(y)] for y in call.ys]
         xs = [self.values[id(x)] for x in call.xs]
         grad_ys = None if call.grad_ys is None else [self.values[id(g)] for g in call.grad_ys]
@@ -317,11 +351,80 @@ class _Run:
         return out
 
 
+class _Replay:
+    """A run recorded as the ops it applied, replayed by calling their forwards directly.
+
+    The first run of a plan (for given fed shapes and dtypes) evaluates it normally while recording
+    every op; later runs refill the fed tensors and call each recorded op's forward on its
+    recorded inputs, keeping the autograd graph (nodes, tensors, edges) of the first run, so none
+    of the Python above the ops runs again (modules, composites, argument handling) and no node is
+    made. Gradient nodes still run the engine over that graph. It is used only when every op
+    input is fed, a constant of the graph, a shared scalar, or an earlier op's output (a tensor
+    made some other way, such as a random mask, makes a plan not replayable), and only after one
+    replay gave exactly the values a normal run gives.
+    """
+
+    def __init__(self, run: _Run, trace: list, feeds: dict):
+        self.run = run
+        self.steps = [(fn, fn.forward, inputs, params, out, getattr(fn, "inputs", None) is not None)
+                      for fn, inputs, params, out in trace]  # fmt: skip
+        self.tail = [
+            t for t in run.plan.order if _is_call(t) and (isinstance(t.call[0], _Gradients) or t.call[0] is _pick)
+        ]
+        self.feeds = [(run.plan.fed[key], run.values[key]) for key in feeds]
+        self.constants = [(v, c) for v, c in run.constants if v is not c]  # stand-ins to re-point at .data
+        known = {id(step[4]) for step in self.steps} | {id(t) for _, t in self.feeds}
+        known |= {id(v) for v, _ in run.constants}
+        self.valid = all(
+            id(t) in known or (t._data.ndim == 0 and not t._data.flags.writeable)
+            for step in self.steps
+            for t in step[2]
+        )
+        self.verified = False
+
+    def __call__(self, feeds: dict) -> dict:
+        for p, t in self.feeds:
+            value = feeds[id(p)]
+            arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+            t._data = _check_feed(p, arr) if isinstance(p, Symbolic) else arr
+        for proxy, c in self.constants:
+            proxy._data = c._data
+        for fn, forward, inputs, params, out, recorded in self.steps:
+            arrays = [t._data for t in inputs]
+            try:
+                result = forward(*arrays, **params)
+            except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as e:
+                raise function._op_error(type(fn), e, arrays) from None
+            out._data = result if type(result) is np.ndarray else np.asarray(result)
+            if recorded:  # parameters may have been updated in place since: that is fine here
+                fn._versions = tuple([t._version for t in inputs])
+        run = self.run
+        for t in self.tail:
+            run.values[id(t)] = run._evaluate(t)
+        return run.values
+
+
+def _feed_signature(feeds: dict) -> tuple:
+    sig = []
+    for key, value in feeds.items():
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        sig.append((key, arr.shape, arr.dtype))
+    return tuple(sig)
+
+
 def _forward_grad_to(target: Tensor):
     def hook(g):
         target.grad = g.detach() if target.grad is None else target.grad + g.detach()
 
     return hook
+
+
+def _replayable(fn) -> bool:
+    """Ops, gradient nodes, and composites marked ``replayable`` (pure, reading only shapes)."""
+    cls = getattr(fn, "__self__", None)
+    if isinstance(cls, type) and issubclass(cls, function.Function):
+        return True
+    return isinstance(fn, _Gradients) or fn is _pick or getattr(fn, "replayable", False)
 
 
 def _needs_higher_order(grad_calls) -> set:
@@ -407,9 +510,38 @@ class Session:
         """
         items, single = _as_fetches(fetches)
         feeds = _feeds(feed_dict)
-        run = _Run(self._plan(items, feeds), {k: v for k, (_, v) in feeds.items()}, build_graph=False)
-        out = [run.values[id(f)].detach().numpy() for f in items]
+        plan = self._plan(items, feeds)
+        values = self._values(plan, {k: v for k, (_, v) in feeds.items()})
+        out = [values[id(f)]._data for f in items]
         return out[0] if single else out
+
+    def _values(self, plan: _Plan, feeds: dict) -> dict:
+        """Node values for ``feeds``: by replaying the plan's recorded ops when that is known to be exact."""
+        if not plan.replayable:
+            return _Run(plan, feeds, build_graph=False).values
+        key = _feed_signature(feeds)
+        replay = plan.replays.get(key)
+        if replay is None:
+            trace: list = []
+            run = _Run(plan, feeds, build_graph=False, trace=trace)
+            if len(plan.replays) >= _MAX_PLANS:
+                plan.replays.clear()
+            plan.replays[key] = _Replay(run, trace, feeds)
+            return run.values
+        if not replay.valid:
+            return _Run(plan, feeds, build_graph=False).values
+        values = replay(feeds)
+        if not replay.verified:  # once: the replay must give exactly what a normal run gives
+            fresh = _Run(plan, feeds, build_graph=False).values
+            replay.valid = all(
+                np.array_equal(values[id(f)]._data, fresh[id(f)]._data, equal_nan=True)
+                for f in plan.fetches
+                if isinstance(values.get(id(f)), Tensor)
+            )
+            replay.verified = True
+            if not replay.valid:
+                return fresh
+        return values
 
     def __enter__(self):
         return self

@@ -201,3 +201,50 @@ def test_symbolic_tensors_refuse_values_and_eager_backward():
     with pytest.raises(RuntimeError, match="known only when the graph runs"):
         (x + 1).shape
     assert Placeholder((None, 5)).shape == (None, 5)
+
+
+def _plan_of(session):
+    return next(iter(session._plans.values()))
+
+
+def test_repeated_runs_replay_the_recorded_ops_and_match_fresh_evaluation():
+    morch.manual_seed(0)
+    model = morch.nn.Sequential(morch.nn.Linear(5, 7), morch.nn.ReLU(), morch.nn.Linear(7, 3))
+    params = list(model.parameters())
+    x, y = Placeholder((None, 5), name="x"), Placeholder((None,), dtype=morch.int64, name="y")
+    loss = F.cross_entropy(model(x), y)
+    grads = gradients(loss, params)
+    s = Session()
+    rng = np.random.default_rng(1)
+    for step in range(6):
+        n = 4 if step < 4 else 9  # a new batch size: traced afresh, not replayed with stale shapes
+        xv, yv = rng.standard_normal((n, 5)).astype(np.float32), rng.integers(0, 3, n)
+        got = s.run([loss, *grads], {x: xv, y: yv})
+        eager = F.cross_entropy(model(morch.tensor(xv)), morch.tensor(yv))
+        expected = [eager, *morch.autograd.grad(eager, params)]
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e.detach().numpy(), rtol=1e-6, atol=1e-7)
+        with morch.no_grad():  # parameters change in place between runs, as an optimizer does
+            for p, g in zip(params, got[1:]):
+                p -= 0.1 * morch.tensor(g)
+    plan = _plan_of(s)
+    assert plan.replayable and len(plan.replays) == 2
+    assert all(r.valid and r.verified for r in plan.replays.values())
+
+
+def test_graphs_with_random_or_stateful_parts_are_evaluated_afresh():
+    x = Placeholder((None, 6), name="x")
+    s = Session()
+    dropped = F.dropout(x, 0.5, training=True)
+    feed = {x: np.ones((50, 6), dtype=np.float32)}
+    masks = [s.run(dropped, feed) for _ in range(3)]
+    assert not np.array_equal(masks[0], masks[1]) and not np.array_equal(masks[1], masks[2])
+    assert not _plan_of(s).replayable
+
+    bn = morch.nn.BatchNorm1d(6)
+    out = bn(x)
+    s2 = Session()
+    for _ in range(3):
+        s2.run(out, {x: np.random.default_rng(0).standard_normal((8, 6)).astype(np.float32) + 3})
+    assert int(bn.num_batches_tracked) == 3  # every run updates the running statistics
+    assert bn.running_mean.numpy().mean() > 0.5

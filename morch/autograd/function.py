@@ -126,7 +126,7 @@ def deferrable(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if _symbolic is not None and _has_symbolic(args, kwargs):
-            return _symbolic(fn, args, kwargs)
+            return _symbolic(wrapper, args, kwargs)
         return fn(*args, **kwargs)
 
     return wrapper

@@ -1489,3 +1489,13 @@ def __getattr__(name: str):
     if fn is None:
         raise AttributeError(f"module 'morch.nn.functional' has no attribute {name!r}")
     return fn
+
+
+# Composites that change no state and whose Python code reads only shapes (never values): a static
+# graph may replay the ops they applied instead of calling them again (morch.static). Others
+# (dropout, batch_norm, embedding with max_norm, one_hot without num_classes) are always re-run.
+for _f in (glu, prelu, bilinear, conv1d, conv2d, unfold, fold, max_pool1d, max_pool2d, avg_pool1d, avg_pool2d,
+           adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, pad, layer_norm, group_norm, normalize,
+           cosine_similarity, pairwise_distance, mse_loss, l1_loss, smooth_l1_loss, huber_loss, binary_cross_entropy,
+           binary_cross_entropy_with_logits, kl_div, nll_loss, cross_entropy):  # fmt: skip
+    _f.replayable = True
