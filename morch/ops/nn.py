@@ -227,45 +227,66 @@ class Row2Im(Function):
         return Im2Row.apply(g, kernel_size=k, stride=s, padding=p, dilation=d)
 
 
-def _im2col(x: np.ndarray, kernel_size, stride, padding, dilation) -> np.ndarray:
+# Convolutions walk the batch in chunks of images whose im2col matrix is about _CHUNK_BYTES: the
+# copy into it, the GEMM that reads it and, in the backward, the col2im that adds the input
+# gradient's blocks back then work on data still in cache, instead of streaming matrices of tens of
+# MB through memory (the MNIST-example CNN's 32->64 convolution has a 42 MB one for a batch of 64).
+# The backward rebuilds the weight gradient's chunks rather than keeping them from the forward.
+_CHUNK_BYTES = 8 << 20
+
+
+def _image_chunks(n: int, bytes_per_image: int) -> list[slice]:
+    step = max(1, _CHUNK_BYTES // max(bytes_per_image, 1))
+    return [slice(i, min(n, i + step)) for i in range(0, n, step)]
+
+
+def _conv_out_hw(h, w, kernel_size, stride, padding, dilation) -> tuple[int, int]:
+    """_conv_geometry, refusing a kernel that does not fit the padded input."""
+    oh, ow = _conv_geometry(h, w, kernel_size, stride, padding, dilation)
+    if oh <= 0 or ow <= 0:
+        (kh, kw), (dh, dw) = kernel_size, dilation
+        raise op_error(
+            ValueError,
+            f"conv: kernel {kh}x{kw} (dilation {dh}x{dw}) is larger than the input {h}x{w} padded by {tuple(padding)}",
+        )
+    return oh, ow
+
+
+def _im2col(x: np.ndarray, kernel_size, stride, padding, dilation, out=None) -> np.ndarray:
     """(N, C, H, W) -> (kh*kw*C, N*oh*ow): row (ky, kx, c) holds that tap of every window.
 
     Built with one copy per kernel offset of a shifted (C, N, oh, ow) view, whose inner runs are
     image rows: fast for any number of channels when channels are the outer axis in memory (inputs,
-    and the channels-first outputs of Conv2d). ``padding`` is (top, bottom, left, right).
+    and the channels-first outputs of Conv2d). ``padding`` is (top, bottom, left, right); ``out``,
+    a contiguous buffer at least that large, is written into instead of a new array.
     """
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (pt, pb, pl, pr), (dh, dw) = kernel_size, stride, padding, dilation
-    oh, ow = _conv_geometry(h, w, kernel_size, stride, padding, dilation)
-    if oh <= 0 or ow <= 0:
-        raise op_error(
-            ValueError,
-            f"conv: kernel {kh}x{kw} (dilation {dh}x{dw}) is larger than the input {h}x{w} "
-            f"padded by {(pt, pb, pl, pr)}",
-        )
+    oh, ow = _conv_out_hw(h, w, kernel_size, stride, padding, dilation)
     xc = x.transpose(1, 0, 2, 3)
     if pt or pb or pl or pr:
         buf = np.zeros((c, n, h + pt + pb, w + pl + pr), dtype=x.dtype)
         buf[:, :, pt : pt + h, pl : pl + w] = xc
         xc = buf
-    cols = np.empty((kh, kw, c, n, oh, ow), dtype=x.dtype)
+    size = kh * kw * c * n * oh * ow
+    cols = np.empty(size, dtype=x.dtype) if out is None else out.reshape(-1)[:size]
+    blocks = cols.reshape(kh, kw, c, n, oh, ow)
     for i in range(kh):  # one vectorised copy per kernel offset
         for j in range(kw):
-            cols[i, j] = xc[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw]
+            blocks[i, j] = xc[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw]
     return cols.reshape(kh * kw * c, n * oh * ow)
 
 
-def _col2im(cols: np.ndarray, args) -> np.ndarray:
-    """The adjoint of _im2col: add each kernel offset's block back into its shifted window; (N, C, H, W) out."""
-    (n, c, h, w), (kh, kw), (sh, sw), (pt, pb, pl, pr), (dh, dw) = args
+def _col2im_add(cols: np.ndarray, args, out: np.ndarray) -> None:
+    """The adjoint of _im2col: add each kernel offset's block of ``cols`` into its shifted window of
+    ``out``, the (C, N, H, W) image (channels first) padded by the padding in ``args``."""
+    (n, c, h, w), (kh, kw), (sh, sw), _, (dh, dw) = args
     oh, ow = _conv_geometry(h, w, *args[1:])
     blocks = cols.reshape(kh, kw, c, n, oh, ow)
-    out = np.zeros((c, n, h + pt + pb, w + pl + pr), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             rows, cols_ = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
             out[:, :, rows, cols_] += blocks[i, j]
-    return out[:, :, pt : pt + h, pl : pl + w].transpose(1, 0, 2, 3)
 
 
 def _channel_rows(g: np.ndarray) -> np.ndarray:
@@ -278,16 +299,60 @@ def _weight_matrix(w: np.ndarray) -> np.ndarray:
     return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
-def _conv_input_grad(g: np.ndarray, w: np.ndarray, args) -> np.ndarray:
-    return _col2im(_weight_matrix(w).T @ _channel_rows(g), args)
+def _conv_forward(x: np.ndarray, w: np.ndarray, b, args) -> tuple:
+    """Per chunk of images, an im2col copy and one GEMM, (O, K) @ (K, n*oh*ow), into the output's columns.
+
+    Returns the output and, when the whole batch was one chunk, its im2col matrix (else None).
+    """
+    _, k, s, p, d = args
+    n = x.shape[0]
+    oh, ow = _conv_out_hw(x.shape[2], x.shape[3], k, s, p, d)
+    wm = _weight_matrix(w)
+    per = oh * ow
+    out = np.empty((w.shape[0], n * per), dtype=np.result_type(x, w))
+    cols = None
+    chunks = _image_chunks(n, wm.shape[1] * per * x.itemsize)
+    for sl in chunks:
+        cols = _im2col(x[sl], k, s, p, d, out=cols)  # chunks but the last have one size: reuse the matrix
+        o = out[:, sl.start * per : sl.stop * per]
+        np.matmul(wm, cols, out=o)
+        if b is not None:
+            o += b[:, None]
+    return out.reshape(w.shape[0], n, oh, ow).transpose(1, 0, 2, 3), (cols if len(chunks) == 1 else None)
 
 
-def _conv_weight_grad(x: np.ndarray, g: np.ndarray, args, cols=None) -> np.ndarray:
-    _, (kh, kw), s, p, d = args
-    if cols is None:
-        cols = _im2col(x, (kh, kw), s, p, d)
-    gw = _channel_rows(g) @ cols.T  # (O, kh*kw*C)
-    return gw.reshape(g.shape[1], kh, kw, x.shape[1]).transpose(0, 3, 1, 2)
+def _conv_grads(g: np.ndarray, args, w=None, x=None, cols=None) -> tuple:
+    """Conv2d's input gradient (given its weight ``w``, else None) and weight gradient (given its
+    input ``x``, else None), in one walk over chunks of images. Per chunk, one GEMM gives every
+    kernel offset's block of the input gradient, which _col2im_add adds into its window, and the
+    chunk's im2col matrix (rebuilt, unless the forward's one-chunk matrix ``cols`` is given) times
+    its output gradients adds to the weight gradient.
+    The input gradient is (N, C, H, W), channels first in memory; the weight gradient (O, C, kh, kw).
+    """
+    (n, c, h, wd), (kh, kw), s, p, d = args
+    (pt, pb, pl, pr), per = p, g.shape[2] * g.shape[3]
+    g2 = _channel_rows(g)
+    chunks = [slice(0, n)] if cols is not None else _image_chunks(n, kh * kw * c * per * g.itemsize)
+    gx = gwt = wt = blocks = None
+    kept, cols = cols, None  # chunks but the last have one size: each reuses the previous arrays
+    if w is not None:
+        wt = _weight_matrix(w).T  # (kh*kw*C, O)
+        gx = np.zeros((c, n, h + pt + pb, wd + pl + pr), dtype=np.result_type(g, w))
+    if x is not None:
+        gwt = np.zeros((kh * kw * c, g.shape[1]), dtype=np.result_type(x, g))
+    for sl in chunks:
+        gc = g2[:, sl.start * per : sl.stop * per]
+        if x is not None:
+            cols = kept if kept is not None else _im2col(x[sl], (kh, kw), s, p, d, out=cols)
+            gwt += cols @ gc.T  # (K, O): faster than (O, K) = g @ cols.T
+        if w is not None:
+            blocks = wt @ gc if blocks is None else np.matmul(wt, gc, out=blocks[:, : gc.shape[1]])
+            _col2im_add(blocks, ((sl.stop - sl.start, c, h, wd), (kh, kw), s, p, d), gx[:, sl])
+    if gx is not None:
+        gx = gx[:, :, pt : pt + h, pl : pl + wd].transpose(1, 0, 2, 3)
+    if gwt is not None:
+        gwt = np.ascontiguousarray(gwt.T.reshape(g.shape[1], kh, kw, c).transpose(0, 3, 1, 2))
+    return gx, gwt
 
 
 def _channel_sum(g: np.ndarray) -> np.ndarray:
@@ -304,32 +369,26 @@ def _channel_sum(g: np.ndarray) -> np.ndarray:
 class Conv2d(Function):
     """2-d convolution (groups=1) of x (N, C, H, W) with w (O, C, kh, kw), plus an optional bias (O,).
 
-    One im2col copy and one GEMM, (O, K) @ (K, N*oh*ow); the output is a channels-first array
-    (C, N, H, W in memory) seen as (N, O, oh, ow), which the next convolution, pooling and ReLU
-    read without reordering. ``args`` = (x shape, kernel, stride, (top, bottom, left, right)
+    An im2col copy and a GEMM, (O, K) @ (K, n*oh*ow), per chunk of n images; the output is a
+    channels-first array (C, N, H, W in memory) seen as (N, O, oh, ow), which the next convolution,
+    pooling and ReLU read without reordering. ``args`` = (x shape, kernel, stride, (top, bottom, left, right)
     padding, dilation). Its backward is the two ops below, whose own backwards are again these
     three ops, so convolutions can be differentiated any number of times.
     """
 
     def forward(self, x, w, b=None, args=None):
         self.args = args
-        _, k, s, p, d = args
-        self.cols = cols = _im2col(x, k, s, p, d)
-        out = _weight_matrix(w) @ cols
-        if b is not None:
-            out += b[:, None]
-        oh, ow = _conv_geometry(x.shape[2], x.shape[3], k, s, p, d)
-        return out.reshape(w.shape[0], x.shape[0], oh, ow).transpose(1, 0, 2, 3)
+        out, self.cols = _conv_forward(x, w, b, args)
+        return out
 
     def backward(self, g):
         need = self.needs_input_grad
         x, w = self.inputs[0], self.inputs[1]
         if not grad_mode._enabled:  # first-order fast path: the three ops' forwards, without nodes
             ga = g._data
-            gx = _wrap(_conv_input_grad(ga, w._data, self.args)) if need[0] else None
-            gw = _wrap(_conv_weight_grad(x._data, ga, self.args, self.cols)) if need[1] else None
-            gb = _wrap(_channel_sum(ga)) if len(need) > 2 and need[2] else None
-            return (gx, gw, gb)[: len(need)]
+            gx, gw = _conv_grads(ga, self.args, w._data if need[0] else None, x._data if need[1] else None, self.cols)
+            gb = _channel_sum(ga) if len(need) > 2 and need[2] else None
+            return tuple(None if a is None else _wrap(a) for a in (gx, gw, gb)[: len(need)])
         gx = Conv2dInputGrad.apply(g, w, args=self.args) if need[0] else None
         gw = Conv2dWeightGrad.apply(x, g, args=self.args, cols=self.cols) if need[1] else None
         if len(self.inputs) == 2:
@@ -343,7 +402,7 @@ class Conv2dInputGrad(Function):
 
     def forward(self, g, w, args):
         self.args = args
-        return _conv_input_grad(g, w, args)
+        return _conv_grads(g, args, w=w)[0]
 
     def backward(self, gg):
         g, w = self.inputs
@@ -356,12 +415,12 @@ class Conv2dInputGrad(Function):
 class Conv2dWeightGrad(Function):
     """The gradient of Conv2d with respect to its weight: each output pixel's gradient times its window.
 
-    ``cols`` is x's im2col matrix when the forward kept it (recomputed otherwise).
+    ``cols`` is x's im2col matrix when the forward kept it (rebuilt otherwise).
     """
 
     def forward(self, x, g, args, cols=None):
         self.args = args
-        return _conv_weight_grad(x, g, args, cols)
+        return _conv_grads(g, args, x=x, cols=cols)[1]
 
     def backward(self, ggw):
         x, g = self.inputs

@@ -12,6 +12,7 @@ import morch.nn as nn
 import morch.nn.functional as F
 from helpers import assert_close, rand64, requires_torch, torch
 from morch.autograd import gradcheck, gradgradcheck
+from morch.ops import nn as N
 
 from .common import copy_from_torch, randn, same_outputs_and_grads
 
@@ -198,3 +199,80 @@ def test_unfold_and_fold_match_pytorch(kw):
 def test_fold_checks_its_input():
     with pytest.raises(ValueError, match="fold: expected input of shape"):
         F.fold(morch.zeros(1, 5, 4), (3, 3), 2)
+
+
+# ---------------------------------------------------------------- the batch walked in chunks of images
+def chunks_of(step: int):
+    """A stand-in for N._image_chunks: chunks of ``step`` images, whatever their size."""
+    return lambda n, _: [slice(i, min(n, i + step)) for i in range(0, n, step)]
+
+
+@pytest.fixture(params=[1, 2], ids=["1 image per chunk", "2 images per chunk"])
+def small_chunks(request, monkeypatch):
+    """Convolutions walk the batch in chunks sized to stay in cache, so small tests are one chunk:
+    force chunks of 1 or 2 images (with 3 images, 2 leaves a smaller last chunk)."""
+    monkeypatch.setattr(N, "_image_chunks", chunks_of(request.param))
+
+
+def test_image_chunks_cover_the_batch_in_order():
+    per_image = N._CHUNK_BYTES // 3  # three images fit a chunk
+    assert N._image_chunks(7, per_image) == [slice(0, 3), slice(3, 6), slice(6, 7)]
+    assert N._image_chunks(2, N._CHUNK_BYTES * 5) == [slice(0, 1), slice(1, 2)]  # at least one image
+    assert N._image_chunks(0, per_image) == []
+
+
+@pytest.mark.parametrize("stride,padding,dilation", [((1, 1), (0, 0), (1, 1)), ((2, 1), (1, 2), (1, 1)),
+                                                     ((1, 2), (2, 1), (2, 1))])  # fmt: skip
+def test_chunked_conv2d_matches_the_definition(small_chunks, stride, padding, dilation):
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((3, 3, 7, 8)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
+    out = F.conv2d(morch.tensor(x), morch.tensor(w), morch.tensor(b), stride, padding, dilation)
+    assert_close(out, conv2d_reference(x, w, b, stride, padding, dilation), atol=1e-10)
+
+
+def test_chunked_conv2d_gradients_and_second_derivatives(small_chunks):
+    x, w, b = rand64(3, 2, 5, 6, seed=1), rand64(3, 2, 3, 2, seed=2), rand64(3, seed=3)
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b), (x, w, b))
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), (x, w, b))
+    assert gradcheck(lambda x, w: F.conv2d(x, w, dilation=(2, 1), padding=(2, 0)), (x, w))
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), padding=1), (x, w, b))
+    assert gradgradcheck(lambda x, w: F.conv2d(x, w, dilation=(1, 2)), (x, w))
+
+
+@requires_torch
+@pytest.mark.parametrize("kw", CONV2D_CASES, ids=[str(k) for k in CONV2D_CASES])
+def test_chunked_conv2d_layer_matches_pytorch(small_chunks, kw):
+    kw = dict(kw)
+    k = kw.pop("kernel_size", 3)
+    tc = torch.nn.Conv2d(4, 8, k, **kw)
+    mc = nn.Conv2d(4, 8, k, **kw)
+    copy_from_torch(mc, tc)
+    same_outputs_and_grads(mc, tc, [randn(3, 4, 9, 10, requires_grad=True)], atol=1e-4)
+
+
+def test_one_chunk_and_many_chunks_give_the_same_convolution(monkeypatch):
+    x, w, b = randn(5, 3, 10, 9, requires_grad=True), randn(6, 3, 3, 3, requires_grad=True, seed=1), randn(6, seed=2)
+    b.requires_grad_(True)
+    results = []
+    for step in (5, 2):  # the whole batch (the forward's matrix is kept for the backward), then 2 images at a time
+        monkeypatch.setattr(N, "_image_chunks", chunks_of(step))
+        for t in (x, w, b):
+            t.grad = None
+        out = F.conv2d(x, w, b, padding=1)
+        (out * out).sum().backward()
+        results.append([out.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
+    for one, many in zip(*results):
+        assert_close(many, one, atol=1e-4)
+
+
+def test_an_input_that_needs_no_gradient_gets_none_computed(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("the input gradient was computed")
+
+    monkeypatch.setattr(N, "_col2im_add", refuse)
+    conv = nn.Conv2d(1, 4, 3)
+    x = randn(2, 1, 6, 6)  # as the first layer's input: data, no gradient wanted
+    conv(x).sum().backward()
+    assert conv.weight.grad.shape == (4, 1, 3, 3) and x.grad is None
+    (gw,) = morch.autograd.grad(conv(x).square().sum(), [conv.weight], create_graph=True)
+    gw.sum().backward()  # differentiable path: still no input gradient
