@@ -454,7 +454,7 @@ class PoolGeometry:
     channels-last input (as conv outputs are) gives channels-last results and fast elementwise passes.
     """
 
-    __slots__ = ("shape", "kernel", "stride", "padding", "dilation", "out", "extra", "perm", "disjoint")
+    __slots__ = ("shape", "kernel", "stride", "padding", "dilation", "out", "extra", "perm", "disjoint", "tiled")
 
     def __init__(self, shape, kernel, stride, padding, dilation, ceil_mode, who):
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
@@ -484,6 +484,10 @@ class PoolGeometry:
             max(0, (oh - 1) * sh + dh * (kh - 1) + 1 - h - 2 * ph),
             max(0, (ow - 1) * sw + dw * (kw - 1) + 1 - w - 2 * pw),
         )
+        # windows that cover the padded input exactly once (the usual 2x2 pooling of an even size):
+        # it is then a reshape to (..., oh, kh, ow, kw), and the backward writes every element
+        hp, wp = self.padded_shape()[-2:]
+        self.tiled = (dh, dw) == (1, 1) and (sh, sw) == (kh, kw) and (hp, wp) == (oh * kh, ow * kw)
 
     def follow(self, x: np.ndarray) -> None:
         """Remember the memory order of ``x`` (the op's input)."""
@@ -499,9 +503,10 @@ class PoolGeometry:
         return np.ascontiguousarray(a.transpose(perm)).transpose(np.argsort(perm))
 
     def full(self, shape: tuple, fill, dtype) -> np.ndarray:
-        """np.full(shape, fill) laid out in memory like the input."""
-        perm = self.perm
-        return np.full([shape[p] for p in perm], fill, dtype=dtype).transpose(np.argsort(perm))
+        """np.full(shape, fill) laid out in memory like the input; np.empty for fill None."""
+        perm, shape = self.perm, [shape[p] for p in self.perm]
+        out = np.empty(shape, dtype=dtype) if fill is None else np.full(shape, fill, dtype=dtype)
+        return out.transpose(np.argsort(perm))
 
     def padded_shape(self) -> tuple:
         (ph, pw), (eh, ew), (h, w) = self.padding, self.extra, self.shape[-2:]
@@ -577,12 +582,15 @@ class MaxPool2d(Function):
         self.geo = geo = geometry
         geo.follow(x)
         xp = geo.padded(x, _lowest(x.dtype))
-        wins = [xp[sl] for _, sl in geo.windows()]
-        best = np.maximum(wins[0], wins[1]) if len(wins) > 1 else wins[0].copy(order="K")
-        for v in wins[2:]:
-            np.maximum(best, v, out=best)
-        self.best = best
-        return best
+        if geo.tiled:  # the maxima of whole kernel rows first: long runs, then kw-strided ones half as long
+            (kh, kw), (oh, ow) = geo.kernel, geo.out
+            rows = xp.reshape(xp.shape[:-2] + (oh, kh, ow * kw))
+            rowmax = _max_of([rows[..., i, :] for i in range(kh)])
+            cols = rowmax.reshape(rowmax.shape[:-1] + (ow, kw))
+            self.best = _max_of([cols[..., j] for j in range(kw)])
+        else:
+            self.best = _max_of([xp[sl] for _, sl in geo.windows()])
+        return self.best
 
     def backward(self, g):
         x = self.inputs[0]._data
@@ -592,12 +600,20 @@ class MaxPool2d(Function):
         return PoolScatter.apply(g, geometry=self.geo, arg=arg)
 
 
+def _max_of(arrays: list) -> np.ndarray:
+    """The elementwise maximum of same-shaped arrays, a new array (NaN propagates)."""
+    best = np.maximum(arrays[0], arrays[1]) if len(arrays) > 1 else arrays[0].copy(order="K")
+    for a in arrays[2:]:
+        np.maximum(best, a, out=best)
+    return best
+
+
 def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
 def _pool_scatter(g: np.ndarray, geometry: PoolGeometry, arg: np.ndarray) -> np.ndarray:
-    out = geometry.full(geometry.padded_shape(), 0, g.dtype)
+    out = geometry.full(geometry.padded_shape(), None if geometry.tiled else 0, g.dtype)
     g = geometry.like_input(g)
     for k, sl in geometry.windows():
         if geometry.disjoint:
@@ -658,7 +674,7 @@ class AvgPool2dAdjoint(Function):
     def forward(self, g, geometry, divisor):
         self.geo, self.divisor = geometry, divisor
         share = (g / divisor).astype(g.dtype, copy=False)
-        out = geometry.full(geometry.padded_shape(), 0, g.dtype)
+        out = geometry.full(geometry.padded_shape(), None if geometry.tiled else 0, g.dtype)
         for _, sl in geometry.windows():
             if geometry.disjoint:
                 out[sl] = share

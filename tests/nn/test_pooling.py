@@ -10,6 +10,7 @@ import morch.nn as nn
 import morch.nn.functional as F
 from helpers import assert_close, rand64, requires_torch, torch
 from morch.autograd import gradcheck, gradgradcheck
+from morch.ops import nn as N
 
 from .common import randn
 
@@ -58,6 +59,60 @@ def test_max_pool2d_matches_pytorch_values_indices_and_gradients(kw):
     out.backward(morch.tensor(g))
     tout.backward(torch.tensor(g))
     assert_close(x.grad, xt.grad)
+
+
+# windows that tile the (padded) input exactly: pooled through a reshape, the backward writes every element
+TILED_CASES = [  # (height, width), pooling arguments
+    ((8, 10), dict(kernel_size=2)),
+    ((9, 10), dict(kernel_size=(3, 2))),
+    ((8, 10), dict(kernel_size=2, padding=1)),
+    ((9, 9), dict(kernel_size=2, ceil_mode=True)),
+    ((8, 7), dict(kernel_size=(2, 3), padding=(1, 1), ceil_mode=True)),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("hw,kw", TILED_CASES, ids=str)
+@pytest.mark.parametrize("channels_first", [False, True], ids=["contiguous", "channels-first"])
+def test_tiled_pooling_matches_pytorch_with_ties(hw, kw, channels_first):
+    rng = np.random.default_rng(0)
+    a = np.maximum(rng.standard_normal((2, 3, *hw)), 0)  # as after a ReLU: windows of tied zeros
+    a[0, 0, :3, :3] = 1.0  # ties of a positive maximum too
+    if channels_first:  # the memory order of convolution outputs
+        a = np.ascontiguousarray(a.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    x = morch.tensor(a, requires_grad=True)
+    k, s, p = kw["kernel_size"], kw.get("stride"), kw.get("padding", 0)
+    geo = N.PoolGeometry(tuple(x.shape), *(F._pool_args(k, s, p, 1, 2)), kw.get("ceil_mode", False), "test")
+    assert geo.tiled
+    xt = torch.tensor(a, requires_grad=True)
+    out, idx = F.max_pool2d(x, return_indices=True, **kw)
+    tout, tidx = torch.nn.functional.max_pool2d(xt, return_indices=True, **kw)
+    assert_close(out, tout)
+    assert np.array_equal(idx.numpy(), tidx.numpy())
+    avg, tavg = F.avg_pool2d(x, **kw), torch.nn.functional.avg_pool2d(xt, **kw)
+    assert_close(avg, tavg)
+    g = np.random.default_rng(1).standard_normal(tuple(tout.shape))
+    (out * morch.tensor(g)).sum().backward()
+    (avg * morch.tensor(g)).sum().backward()
+    ((tout + tavg) * torch.tensor(g)).sum().backward()
+    assert_close(x.grad, xt.grad)
+
+
+def test_pool_geometry_knows_when_windows_tile_the_input():
+    def tiled(shape, k, s=None, p=0, d=1, ceil_mode=False):
+        return N.PoolGeometry(shape, *F._pool_args(k, s, p, d, 2), ceil_mode, "test").tiled
+
+    assert tiled((1, 1, 8, 8), 2) and tiled((1, 1, 9, 10), (3, 2)) and tiled((1, 1, 8, 8), 2, p=1)
+    assert tiled((1, 1, 9, 9), 2, ceil_mode=True)  # the extra row and column of ceil mode complete the tiling
+    assert not tiled((1, 1, 9, 9), 2)  # the last row and column are in no window: their gradient is zero
+    assert not tiled((1, 1, 8, 8), 2, s=1) and not tiled((1, 1, 8, 8), 2, d=2) and not tiled((1, 1, 9, 9), 3, s=2)
+
+
+def test_tiled_max_pool_second_derivatives():
+    x = rand64(2, 2, 4, 6)
+    assert gradgradcheck(lambda x: F.max_pool2d(x, 2), (x,))
+    assert gradgradcheck(lambda x: F.max_pool2d(x, (2, 3), padding=1), (x,))
+    assert gradgradcheck(lambda x: F.avg_pool2d(x, 2), (x,))
 
 
 def test_max_pool_gradients_against_finite_differences():
