@@ -289,6 +289,16 @@ def _col2im_add(cols: np.ndarray, args, out: np.ndarray) -> None:
             out[:, :, rows, cols_] += blocks[i, j]
 
 
+def _col2im_flat(blocks: np.ndarray, offsets: list, out: np.ndarray) -> None:
+    """_col2im_add for stride 1 with everything on the padded input's grid, flattened per channel:
+    ``blocks`` (kh*kw*C, T) holds each kernel offset's block, ``out`` (C, T) receives them, each
+    shifted by its flat offset, so that every add is one long run per channel."""
+    c, t = out.shape
+    out[...] = blocks[:c]  # offset 0 covers the whole grid
+    for k in range(1, len(offsets)):
+        out[:, offsets[k] :] += blocks[k * c : (k + 1) * c, : t - offsets[k]]
+
+
 def _channel_rows(g: np.ndarray) -> np.ndarray:
     """(N, O, oh, ow) -> (O, N*oh*ow), free when g is channels-first in memory (as Conv2d outputs are)."""
     return g.transpose(1, 0, 2, 3).reshape(g.shape[1], -1)
@@ -330,24 +340,39 @@ def _conv_grads(g: np.ndarray, args, w=None, x=None, cols=None) -> tuple:
     The input gradient is (N, C, H, W), channels first in memory; the weight gradient (O, C, kh, kw).
     """
     (n, c, h, wd), (kh, kw), s, p, d = args
-    (pt, pb, pl, pr), per = p, g.shape[2] * g.shape[3]
+    (pt, pb, pl, pr), (oh, ow), o = p, g.shape[2:], g.shape[1]
+    hp, wp = h + pt + pb, wd + pl + pr
     g2 = _channel_rows(g)
-    chunks = [slice(0, n)] if cols is not None else _image_chunks(n, kh * kw * c * per * g.itemsize)
-    gx = gwt = wt = blocks = None
+    # stride 1: the input gradient is computed on the padded input's grid (g is zero outside its
+    # oh x ow corner), where kernel offsets are flat shifts and _col2im_flat's adds long runs
+    flat = w is not None and tuple(s) == (1, 1)
+    per_image = kh * kw * c * (hp * wp if flat else oh * ow) * g.itemsize
+    chunks = [slice(0, n)] if cols is not None else _image_chunks(n, per_image)
+    gx = gwt = wt = blocks = gpad = None
     kept, cols = cols, None  # chunks but the last have one size: each reuses the previous arrays
     if w is not None:
         wt = _weight_matrix(w).T  # (kh*kw*C, O)
-        gx = np.zeros((c, n, h + pt + pb, wd + pl + pr), dtype=np.result_type(g, w))
+        gx = (np.empty if flat else np.zeros)((c, n, hp, wp), dtype=np.result_type(g, w))
+    if flat:
+        gpad = np.zeros((o, chunks[0].stop if chunks else 0, hp, wp), dtype=g.dtype)
+        offsets = [i * d[0] * wp + j * d[1] for i in range(kh) for j in range(kw)]
     if x is not None:
-        gwt = np.zeros((kh * kw * c, g.shape[1]), dtype=np.result_type(x, g))
+        gwt = np.zeros((kh * kw * c, o), dtype=np.result_type(x, g))
     for sl in chunks:
-        gc = g2[:, sl.start * per : sl.stop * per]
+        m = sl.stop - sl.start
+        gc = g2[:, sl.start * oh * ow : sl.stop * oh * ow]
         if x is not None:
             cols = kept if kept is not None else _im2col(x[sl], (kh, kw), s, p, d, out=cols)
             gwt += cols @ gc.T  # (K, O): faster than (O, K) = g @ cols.T
+        if flat:
+            gpad[:, :m, :oh, :ow] = gc.reshape(o, m, oh, ow)
+            gc = gpad[:, :m].reshape(o, m * hp * wp)
         if w is not None:
             blocks = wt @ gc if blocks is None else np.matmul(wt, gc, out=blocks[:, : gc.shape[1]])
-            _col2im_add(blocks, ((sl.stop - sl.start, c, h, wd), (kh, kw), s, p, d), gx[:, sl])
+            if flat:
+                _col2im_flat(blocks, offsets, gx[:, sl].reshape(c, m * hp * wp))
+            else:
+                _col2im_add(blocks, ((m, c, h, wd), (kh, kw), s, p, d), gx[:, sl])
     if gx is not None:
         gx = gx[:, :, pt : pt + h, pl : pl + wd].transpose(1, 0, 2, 3)
     if gwt is not None:
