@@ -270,6 +270,7 @@ def test_an_input_that_needs_no_gradient_gets_none_computed(monkeypatch):
         raise AssertionError("the input gradient was computed")
 
     monkeypatch.setattr(N, "_col2im_add", refuse)
+    monkeypatch.setattr(N, "_col2im_flat", refuse)
     conv = nn.Conv2d(1, 4, 3)
     x = randn(2, 1, 6, 6)  # as the first layer's input: data, no gradient wanted
     conv(x).sum().backward()
