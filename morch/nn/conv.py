@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d and Conv2d (im2row plus one matrix product, see nn.functional.conv2d)."""
+"""Convolution layers: Conv1d and Conv2d (im2col and a matrix product per chunk of images: ops.nn.Conv2d)."""
 
 from __future__ import annotations
 
