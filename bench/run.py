@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,6 +65,8 @@ def measure(workload, frameworks: list[str], reps: int, target: float) -> dict:
         counts[fw] = _calibrate(steps[fw], target)
         times[fw] = []
     order = list(steps)
+    if not order:
+        return {}
     for r in range(reps):
         for fw in order[r % len(order) :] + order[: r % len(order)]:  # rotate who goes first
             step, n = steps[fw], counts[fw]
@@ -71,6 +75,24 @@ def measure(workload, frameworks: list[str], reps: int, target: float) -> dict:
                 step()
             times[fw].append((time.perf_counter() - t0) / n)
     return {fw: statistics.median(ts) for fw, ts in times.items()}
+
+
+def isolated(workloads: list, frameworks: list[str], reps: int) -> list:
+    """Medians measured with one framework per fresh process, as (workload, {framework: seconds}) rows."""
+    names = [w.name for w in workloads]
+    found: dict = {name: {} for name in names}
+    for fw in frameworks:
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+            path = f.name
+        try:
+            cmd = [sys.executable, "-m", "bench", "--only", *names, "--frameworks", fw, "--reps", str(reps),
+                   "--no-memory", "--json", path]  # fmt: skip
+            subprocess.run(cmd, check=True, capture_output=True, timeout=3600, cwd=Path(__file__).resolve().parents[1])
+            for name, res in json.loads(Path(path).read_text()).items():
+                found[name].update(res)
+        finally:
+            os.remove(path)
+    return [(w, found[w.name]) for w in workloads]
 
 
 def peak_memory(framework: str) -> float | None:
@@ -141,12 +163,17 @@ def main(argv=None) -> None:
     p.add_argument("--only", nargs="*", help="workload names to run")
     p.add_argument("--reps", type=int, default=None, help="repetitions (default 7, quick 3)")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    p.add_argument("--frameworks", nargs="*", choices=FRAMEWORKS, help="run only these (e.g. one per process)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     p.add_argument("--out", default=str(RESULTS), help="folder for the dated results")
+    p.add_argument("--no-isolated", action="store_true", help="skip the one-framework-per-process runs")
+    p.add_argument("--json", help=argparse.SUPPRESS)  # medians as JSON, for the isolated runs
     args = p.parse_args(argv)
 
     threads = _threads()
     frameworks = ["numpy", "morch"] + (["torch"] if not args.no_torch and _torch_available() else [])
+    if args.frameworks:
+        frameworks = [fw for fw in frameworks if fw in args.frameworks]
     if "torch" in frameworks:
         import torch
 
@@ -159,11 +186,17 @@ def main(argv=None) -> None:
         t0 = time.perf_counter()
         res = measure(w, frameworks, reps, target)
         rows.append((w, res))
+        if not res:
+            continue
         print(f"{w.name:18s} " + "  ".join(f"{fw} {_fmt(res[fw])}" for fw in res)
               + f"   ({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps({w.name: res for w, res in rows}))
+        return
     memory = {}
     if not (args.quick or args.no_memory):
         memory = {fw: peak_memory(fw) for fw in frameworks}
+    alone = [] if args.quick or args.no_isolated else isolated([w for w, _ in rows], frameworks, reps)
 
     import morch
 
@@ -183,6 +216,10 @@ def main(argv=None) -> None:
         lines.append("Per-op cost of a chain, forward + backward: " + ", ".join(
             f"{n:,} ops: morch {_fmt(c['morch'] / n)}" + (f", torch {_fmt(c['torch'] / n)}" if 'torch' in c else "")
             for n, c in chains if c))  # fmt: skip
+    if alone:
+        lines += ["", "The same workloads with each framework alone in a fresh process (no other framework's "
+                  "threads or caches in the way; PyTorch in particular runs faster alone):", "",
+                  table(alone, frameworks)]  # fmt: skip
     if memory:
         lines += ["", "Peak RSS of one MNIST MLP epoch (784-128-10, batch 64), fresh process: "
                   + ", ".join(f"{fw} {mb:.0f} MiB" for fw, mb in memory.items() if mb)]  # fmt: skip
