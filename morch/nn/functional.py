@@ -394,7 +394,8 @@ def _check_conv_input(x: Tensor, weight: Tensor, bias, groups: int, nd: int, nam
 
 @deferrable
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd: int, name) -> Tensor:
-    """The convolution of conv1d / conv2d (and their layers): Im2Row, then one GEMM per group."""
+    """The convolution of conv1d / conv2d (and their layers): the fused Conv2d op for groups=1
+    (im2col and one GEMM per chunk of images), Im2Row and one GEMM per group otherwise."""
     _check_conv_input(input, weight, bias, groups, nd, name)
     fname = f"conv{nd}d"
     kernel = tuple(weight.shape[2:])
