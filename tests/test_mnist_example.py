@@ -15,9 +15,10 @@ SCRIPT = ROOT / "examples" / "mnist_train.py"
 DATA = ROOT / "examples" / "data" / "mnist"
 
 
-def train(*args, timeout=300):
-    cmd = [sys.executable, str(SCRIPT), "--quick", "--no-progress", "--no-torchvision", "--test-batch-size", "100",
-           *map(str, args)]  # fmt: skip
+def train(*args, timeout=300, torchvision=False):
+    cmd = [sys.executable, str(SCRIPT), "--quick", "--no-progress", "--test-batch-size", "100", *map(str, args)]
+    if not torchvision:
+        cmd.append("--no-torchvision")
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
@@ -82,3 +83,11 @@ def test_corrupted_data_file_is_a_one_line_error(tmp_path, damage):
             f.write(b"\x00\x00\x08\x03" + bytes(100))
     msg = one_line_error(train("--data-dir", tmp_path))
     assert "train-labels-idx1-ubyte.gz" in msg
+
+
+def test_torchvision_loader_is_used_when_installed(tmp_path, monkeypatch):
+    pytest.importorskip("torchvision")
+    monkeypatch.setenv("MORCH_CACHE", str(tmp_path))  # where the IDX files are unpacked for torchvision
+    proc = train("--model", "mlp", torchvision=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "data: torchvision.datasets.MNIST" in proc.stdout and "test accuracy" in proc.stdout

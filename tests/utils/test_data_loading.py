@@ -408,8 +408,8 @@ def test_pil_images_through_a_transform():
 
 @pytest.mark.skipif(torchvision is None, reason="torchvision is not installed")
 def test_real_torchvision_dataset(tmp_path):
-    # FakeData needs no download: PIL images, and with target_transform=int the int labels MNIST yields
-    ds = torchvision.datasets.FakeData(size=12, image_size=(1, 28, 28), num_classes=10, target_transform=int,
+    # FakeData needs no download: PIL images and int labels (it calls .item() itself), as MNIST yields
+    ds = torchvision.datasets.FakeData(size=12, image_size=(1, 28, 28), num_classes=10,
                                        transform=lambda img: np.asarray(img, dtype=np.float32) / 255.0)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
