@@ -18,67 +18,21 @@ def test_building_computes_nothing_and_running_computes():
     np.testing.assert_allclose(Session().run(y, {x: np.array([0.0, 1.0])}), [3.0, 2 * np.e + 1], rtol=1e-6)
 
 
+def _expressions(x, w) -> list:
+    """The same expressions, for a placeholder or for an eager tensor."""
+    return [x + 1, 1 + x, x - 2, 2 - x, x * 3, 3 * x, x / 4, 4 / (x + 5), -x, x @ w, x**2, 2**x, morch.log(x + 2),
+            morch.sum(x), morch.mean(x), x.max(1).values, x.reshape(-1), x.T, morch.cat([x, x], 1), x[:, 1],
+            x[x > 0], morch.softmax(x, 1), x.var(1), x.argmax(1), x > 0]  # fmt: skip
+
+
 def test_every_operator_and_core_functions_build_nodes():
     x = Placeholder(name="x")
     w = morch.tensor(np.arange(6.0).reshape(3, 2))
-    exprs = [
-        x + 1,
-        1 + x,
-        x - 2,
-        2 - x,
-        x * 3,
-        3 * x,
-        x / 4,
-        4 / (x + 5),
-        -x,
-        x @ w,
-        x**2,
-        2**x,
-        morch.log(x + 2),
-        morch.sum(x),
-        morch.mean(x),
-        x.max(1).values,
-        x.reshape(-1),
-        x.T,
-        morch.cat([x, x], 1),
-        x[:, 1],
-        x[x > 0],
-        morch.softmax(x, 1),
-        x.var(1),
-        x.argmax(1),
-        x > 0,
-    ]
     feed = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]], dtype=np.float32)
-    xt = morch.tensor(feed)
-    eager = [
-        xt + 1,
-        1 + xt,
-        xt - 2,
-        2 - xt,
-        xt * 3,
-        3 * xt,
-        xt / 4,
-        4 / (xt + 5),
-        -xt,
-        xt @ w,
-        xt**2,
-        2**xt,
-        morch.log(xt + 2),
-        morch.sum(xt),
-        morch.mean(xt),
-        xt.max(1).values,
-        xt.reshape(-1),
-        xt.T,
-        morch.cat([xt, xt], 1),
-        xt[:, 1],
-        xt[xt > 0],
-        morch.softmax(xt, 1),
-        xt.var(1),
-        xt.argmax(1),
-        xt > 0,
-    ]
+    exprs = _expressions(x, w)
+    assert all(isinstance(e, Symbolic) for e in exprs)
     got = Session().run(exprs, {x: feed})
-    for g, e in zip(got, eager):
+    for g, e in zip(got, _expressions(morch.tensor(feed), w)):
         np.testing.assert_allclose(g, e.numpy(), rtol=1e-6)
         assert g.dtype == e.numpy().dtype
 
