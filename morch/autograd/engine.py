@@ -114,35 +114,42 @@ def _check_versions(fn: Function) -> None:
             )
 
 
-def _call_backward(fn: Function, g: Tensor, create_graph: bool) -> tuple:
-    """Run one node's backward and return one checked gradient (or None) per input."""
-    if fn._hooks:
-        for hook in fn._hooks:
-            r = hook(g)
-            if r is not None:
-                g = r
+def _node_grads(fn: Function, g: Tensor) -> tuple:
+    """Check the inputs' versions, run ``fn.backward`` and return its gradients, one per input."""
     for t, v in zip(fn.inputs, fn._versions):
         if t._version != v:
             _check_versions(fn)
             break
-    if create_graph and not fn.differentiable:
-        with grad_mode.no_grad():
-            grads = fn.backward(g)
-    else:
-        grads = fn.backward(g)
+    grads = fn.backward(g)
     if type(grads) is not tuple:
         grads = tuple(grads) if isinstance(grads, list) else (grads,)
     if len(grads) != len(fn.inputs):
         raise RuntimeError(
             f"{_who(fn)}: backward returned {len(grads)} gradients but the op has {len(fn.inputs)} inputs"
         )
+    return grads
+
+
+def _call_backward(fn: Function, g: Tensor, create_graph: bool) -> tuple:
+    """Run one node's backward (hooks first) and return one checked gradient (or None) per input."""
+    if fn._hooks:
+        for hook in fn._hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+    once_differentiable = create_graph and not fn.differentiable
+    if once_differentiable:
+        with grad_mode.no_grad():
+            grads = _node_grads(fn, g)
+    else:
+        grads = _node_grads(fn, g)
     out = []
     for i, (t, ig, need) in enumerate(zip(fn.inputs, grads, fn.needs_input_grad)):
         if ig is None or not need:
             out.append(None)
             continue
         ig = _as_grad(fn, i, t, ig)
-        if create_graph and not fn.differentiable:
+        if once_differentiable:
             node = NotDifferentiableTwice(fn)
             node.inputs, node.needs_input_grad = fn.inputs, fn.needs_input_grad
             node._versions, node._producers, node._hooks = fn._versions, fn._producers, None
@@ -190,8 +197,7 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool, c
                         old = leaves.get(key)
                         leaves[key] = (t, ig) if old is None else (t, old[1] + ig)
             if not retain_graph:
-                fn.inputs = fn._producers = None
-                fn.__dict__.clear()
+                _free(fn)
     finally:
         grad_mode._enabled = prev
     return leaves
@@ -199,24 +205,15 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool, c
 
 def _backward_fast(fn: Function, g: Tensor):
     """``_call_backward`` for first-order backward through a node without hooks: the common path,
-    with the checks that usually pass done inline."""
-    inputs = fn.inputs
-    for t, v in zip(inputs, fn._versions):
-        if t._version != v:
-            _check_versions(fn)
-            break
-    grads = fn.backward(g)
-    if type(grads) is not tuple:
-        grads = tuple(grads) if isinstance(grads, list) else (grads,)
-    if len(grads) != len(inputs):
-        raise RuntimeError(f"{_who(fn)}: backward returned {len(grads)} gradients but the op has {len(inputs)} inputs")
-    for ig, t, need in zip(grads, inputs, fn.needs_input_grad):
+    where the gradients usually fit their inputs already and are checked inline."""
+    grads = _node_grads(fn, g)
+    for ig, t, need in zip(grads, fn.inputs, fn.needs_input_grad):
         if ig is not None and (
             not need or type(ig) is not Tensor or ig._data.shape != t._data.shape or ig._data.dtype != t._data.dtype
         ):
             return [
                 None if ig is None or not need else _as_grad(fn, i, t, ig)
-                for i, (ig, t, need) in enumerate(zip(grads, inputs, fn.needs_input_grad))
+                for i, (ig, t, need) in enumerate(zip(grads, fn.inputs, fn.needs_input_grad))
             ]
     return grads
 
