@@ -44,10 +44,6 @@ def _float_dtype(t: Tensor) -> bool:
     return (a.dtype if a is not None else t.sym_dtype).kind == "f"
 
 
-def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else _mf._tensor(x)
-
-
 def _const(arr: np.ndarray) -> Tensor:
     return _wrap(arr)
 

@@ -196,11 +196,6 @@ def _row2im(blocks, args) -> np.ndarray:
     return out[:, pt : pt + h, pl : pl + w].transpose(0, 3, 1, 2)
 
 
-def _pixel_rows(g: np.ndarray) -> np.ndarray:
-    """(N, O, oh, ow) -> (N*oh*ow, O), free when g is channels-last in memory (as conv outputs are)."""
-    return g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1])
-
-
 class Im2Row(Function):
     """``_im2row`` as an op (grouped convolutions use it, followed by a batched product)."""
 
