@@ -280,7 +280,8 @@ class _Run:
                 for t in plan.order:
                     key = id(t)
                     if key in feeds:
-                        self.values[key] = self._feed(t, feeds[key], track and (build_graph or key in plan.xs_ids))
+                        needs_grad = track and (build_graph or key in plan.xs_ids)
+                        self.values[key] = self._feed(t, feeds[key], needs_grad, build_graph)
                     elif not isinstance(t, Symbolic):
                         self.values[key] = self._constant(t, build_graph, key in plan.xs_ids)
                         self.constants.append((self.values[key], t))
@@ -289,14 +290,14 @@ class _Run:
         finally:
             function._on_apply = previous
 
-    def _feed(self, p: Tensor, value, requires_grad: bool) -> Tensor:
+    def _feed(self, p: Tensor, value, requires_grad: bool, build_graph: bool) -> Tensor:
         arr = value._data if isinstance(value, Tensor) else np.asarray(value)
         if isinstance(p, Symbolic):
             arr = _check_feed(p, arr)
         t = _wrap(arr)
         if requires_grad and arr.dtype.kind == "f":
             t._requires_grad = True
-            if isinstance(p, Placeholder):
+            if build_graph and isinstance(p, Placeholder):  # SessionRun: backward fills the placeholder's .grad
                 p.grad = None  # a placeholder's gradient belongs to the latest run
                 t.register_hook(_forward_grad_to(p))
         return t
