@@ -42,9 +42,12 @@ def test_static_and_tape_graphs():
     from morch import tape
 
     tape.set_printing(False)
-    x = tape.Variable(1.5, name="x")
-    f = x * x + x.sin()
-    assert "x\\n() float64" in viz.to_dot(f)
+    try:
+        x = tape.Variable(1.5, name="x")
+        f = x * x + x.sin()
+        assert "x\\n() float64" in viz.to_dot(f)
+    finally:
+        tape.set_printing(True)  # the switch is global: leave it as other tests expect it
 
 
 @pytest.mark.skipif(not viz.dot_available(), reason="Graphviz 'dot' is not installed")
