@@ -184,11 +184,15 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool, c
                     capture[fn] = g
                 if create_graph or fn._hooks:
                     in_grads = _call_backward(fn, g, create_graph)
-                else:
-                    in_grads = _backward_fast(fn, g)
-                for t, p, ig in zip(fn.inputs, fn._producers, in_grads):
-                    if ig is None:
+                else:  # the common case: first order, no hooks; _call_backward's fitting is inlined below
+                    in_grads = _node_grads(fn, g)
+                i = -1
+                for t, p, ig, need in zip(fn.inputs, fn._producers, in_grads, fn.needs_input_grad):
+                    i += 1
+                    if ig is None or not need:
                         continue
+                    if type(ig) is not Tensor or ig._data.shape != t._data.shape or ig._data.dtype != t._data.dtype:
+                        ig = _as_grad(fn, i, t, ig)
                     if p is not None:  # _add, inlined: this loop runs once per edge of the graph
                         old = grads.get(p)
                         grads[p] = ig if old is None else old + ig
@@ -201,21 +205,6 @@ def run(roots: list, root_grads: list, retain_graph: bool, create_graph: bool, c
     finally:
         grad_mode._enabled = prev
     return leaves
-
-
-def _backward_fast(fn: Function, g: Tensor):
-    """``_call_backward`` for first-order backward through a node without hooks: the common path,
-    where the gradients usually fit their inputs already and are checked inline."""
-    grads = _node_grads(fn, g)
-    for ig, t, need in zip(grads, fn.inputs, fn.needs_input_grad):
-        if ig is not None and (
-            not need or type(ig) is not Tensor or ig._data.shape != t._data.shape or ig._data.dtype != t._data.dtype
-        ):
-            return [
-                None if ig is None or not need else _as_grad(fn, i, t, ig)
-                for i, (ig, t, need) in enumerate(zip(grads, fn.inputs, fn.needs_input_grad))
-            ]
-    return grads
 
 
 def _add(t: Tensor, fn: Function | None, g: Tensor, grads: dict, leaves: dict) -> None:

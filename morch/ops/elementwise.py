@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from morch import functional as F
+from morch.autograd import grad_mode
 from morch.autograd.function import Function, op_error
 from morch.tensor import _wrap
 
@@ -304,6 +305,8 @@ class Relu(Function):
         return np.maximum(a, a.dtype.type(0))  # np.where is several times slower; NaN propagates as in PyTorch
 
     def backward(self, g):
+        if not grad_mode._enabled:  # first order: no node to record
+            return _wrap(g._data * self.mask)
         # the mask is piecewise constant, so using it as a constant is exact for higher orders too;
         # Mul directly: numpy multiplies by a bool array without first casting it to a float copy
         return Mul.apply(g, _wrap(self.mask))

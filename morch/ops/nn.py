@@ -790,23 +790,36 @@ class Normalize(Function):
 
 
 # ------------------------------------------------------------------ losses and lookups
+def _all_below(t: np.ndarray, c: int) -> bool:
+    """Whether every class index in ``t`` lies in [0, c), in one reduction for int64 (the usual dtype):
+    seen as unsigned, a negative index is huge."""
+    if t.dtype == np.int64:
+        return bool(_max(t.view(np.uint64)) < c)
+    return bool(t.min() >= 0 and t.max() < c)
+
+
+_max = np.maximum.reduce
+_sum = np.add.reduce
+
+
 class NllLoss(Function):
     """The negative log-likelihood loss of (M, C) log-probabilities ``x`` for (M,) class indices ``t``.
 
     ``weight`` (an array of C class weights or None) scales each term; targets equal to
     ``ignore_index`` contribute nothing; 'mean' divides by the summed weights of the counted targets.
+    ``self.coef`` keeps each term's factor for backward: one 0-d factor when every target counts.
     """
 
     def forward(self, x, t, weight=None, ignore_index=-100, reduction="mean"):
         m, c = x.shape
-        if weight is None and ignore_index < 0 and m and t.min() >= 0 and t.max() < c:
+        if weight is None and ignore_index < 0 and m and _all_below(t, c):
             # the usual case, every target counted with weight 1: a few numpy calls instead of a dozen
-            self.coef = np.full(m, 1 / m if reduction == "mean" else 1, dtype=x.dtype)
+            self.coef = np.asarray(1 / m if reduction == "mean" else 1, dtype=x.dtype)
             self.ts, self.c = t, c
             picked = x[np.arange(m), t]
             if reduction == "none":
                 return -picked
-            total = -picked.sum()
+            total = -_sum(picked)
             return total / x.dtype.type(m) if reduction == "mean" else total
         valid = t != ignore_index
         ts = t if valid.all() else np.where(valid, t, 0)
@@ -822,10 +835,17 @@ class NllLoss(Function):
         loss = x[np.arange(m), ts] * -w
         return loss if reduction == "none" else loss.sum()
 
+    def _row_coef(self, g: np.ndarray) -> np.ndarray:
+        """Each row's factor in the gradient: the incoming gradient (a scalar, or one value per row
+        for 'none') times the term's weight, as a column."""
+        gc = g * self.coef
+        return gc if gc.ndim == 0 else gc.reshape(-1, 1)
+
     def backward(self, g):
         if not grad_mode._enabled:
+            rows = np.arange(self.ts.shape[0])
             out = np.zeros((self.ts.shape[0], self.c), dtype=self.coef.dtype)
-            out[np.arange(self.ts.shape[0]), self.ts] = -self.coef * g._data
+            out[rows, self.ts] = -self._row_coef(g._data).reshape(-1)
             return _wrap(out), None
         return PickRowsGrad.apply(g * _wrap(-self.coef), _wrap(self.ts), ncls=self.c), None
 
@@ -838,21 +858,23 @@ class CrossEntropy(Function):
     """
 
     def forward(self, x, t, weight=None, ignore_index=-100, reduction="mean"):
-        nll = NllLoss()
-        m = x.max(axis=1, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
-        shifted = x - m
-        self.logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        out = nll.forward(self.logp, t, weight, ignore_index, reduction)
-        self.coef, self.ts = nll.coef, nll.ts
-        return out
+        m = _max(x, axis=1, keepdims=True)
+        if not np.isfinite(_sum(m, axis=None)):  # a row with an infinity: shift it by 0 instead (nan, no warning)
+            m = np.where(np.isfinite(m), m, 0)
+        logp = x - m
+        logp -= np.log(_sum(np.exp(logp), axis=1, keepdims=True))
+        self.logp = logp
+        return NllLoss.forward(self, logp, t, weight, ignore_index, reduction)  # sets coef, ts, c on self
+
+    _row_coef = NllLoss._row_coef
 
     def backward(self, g):
         rows = np.arange(self.ts.shape[0])
-        gc = g._data * self.coef  # per-row factor (g is a scalar, or one value per row for 'none')
+        gc = self._row_coef(g._data)
         if not grad_mode._enabled:
-            grad = np.exp(self.logp) * gc[:, None]
-            grad[rows, self.ts] -= gc
+            grad = np.exp(self.logp)
+            grad *= gc
+            grad[rows, self.ts] -= gc.reshape(-1) if gc.ndim else gc
             return _wrap(grad), None
         onehot = np.zeros_like(self.logp)
         onehot[rows, self.ts] = 1
