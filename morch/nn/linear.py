@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from morch import dtypes
+from morch import _alloc, dtypes
 from morch.nn import functional as F
 from morch.nn import init
 from morch.nn._util import InputError, InputTypeError
@@ -17,8 +17,9 @@ from morch.tensor import Tensor, _wrap
 
 
 def _empty(*shape, dtype=None) -> np.ndarray:
+    """Storage for a new parameter, on a cache line (see ``morch._alloc``)."""
     nd = dtypes.to_numpy(dtype) if dtype is not None else dtypes.default_float()
-    return np.empty(shape, dtype=nd)
+    return _alloc.empty(shape, nd)
 
 
 def _check_device(device) -> None:

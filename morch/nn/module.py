@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
-from morch import dtypes
+from morch import _alloc, dtypes
 from morch.autograd import grad_mode
 from morch.nn.parameter import Buffer, Parameter
 from morch.tensor import Tensor, _wrap, device
@@ -490,7 +490,8 @@ class Module:
         for p in self._parameters.values():
             if p is None:
                 continue
-            p._data = fn(p)._data
+            new = fn(p)._data
+            p._data = new if new is p._data else _alloc.copy(new)  # a new array: on a cache line, as at creation
             if p.grad is not None:
                 p.grad = _wrap(fn(p.grad)._data)
         for k, b in self._buffers.items():

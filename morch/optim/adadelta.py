@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from morch import _alloc
 from morch.optim.optimizer import Optimizer, check_implementation_flags, check_nonnegative
 from morch.tensor import _wrap
 
@@ -82,8 +83,8 @@ class Adadelta(Optimizer):
                 st = state[p]
                 if not st:
                     st["step"] = self._new_step()
-                    st["square_avg"] = _wrap(np.zeros_like(a))
-                    st["acc_delta"] = _wrap(np.zeros_like(a))
+                    st["square_avg"] = _wrap(_alloc.zeros_like(a))
+                    st["acc_delta"] = _wrap(_alloc.zeros_like(a))
                 st["step"]._data += 1
                 d = self._effective_grad(a, d, weight_decay, maximize)
                 v = st["square_avg"]._data

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from morch import _alloc
 from morch.optim.optimizer import Optimizer, check_implementation_flags, check_nonnegative
 from morch.tensor import _wrap
 
@@ -109,10 +110,10 @@ class Adam(Optimizer):
                 st = state[p]
                 if not st:
                     st["step"] = self._new_step()
-                    st["exp_avg"] = _wrap(np.zeros_like(a))
-                    st["exp_avg_sq"] = _wrap(np.zeros_like(a))
+                    st["exp_avg"] = _wrap(_alloc.zeros_like(a))
+                    st["exp_avg_sq"] = _wrap(_alloc.zeros_like(a))
                     if amsgrad:
-                        st["max_exp_avg_sq"] = _wrap(np.zeros_like(a))
+                        st["max_exp_avg_sq"] = _wrap(_alloc.zeros_like(a))
                 step_arr = st["step"]._data
                 step_arr += 1
                 t = float(step_arr)
@@ -135,7 +136,7 @@ class Adam(Optimizer):
                 v += s
                 if amsgrad:
                     if "max_exp_avg_sq" not in st:  # amsgrad switched on after the state was made
-                        st["max_exp_avg_sq"] = _wrap(np.zeros_like(a))
+                        st["max_exp_avg_sq"] = _wrap(_alloc.zeros_like(a))
                     vmax = st["max_exp_avg_sq"]._data
                     np.maximum(vmax, v, out=vmax)
                     v = vmax

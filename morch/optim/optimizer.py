@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from morch import _alloc
 from morch.autograd.grad_mode import enable_grad
 from morch.tensor import Tensor, _wrap
 
@@ -154,7 +155,7 @@ class Optimizer:
         buf = self._scratch_arrays.get(key)
         n = like.size
         if buf is None or buf.size < n:
-            buf = self._scratch_arrays[key] = np.empty(n, like.dtype)
+            buf = self._scratch_arrays[key] = _alloc.empty((n,), like.dtype)
         if like.flags.f_contiguous and not like.flags.c_contiguous:  # column-major weights (nn.Linear)
             return buf[:n].reshape(like.shape[::-1]).T
         return buf[:n].reshape(like.shape)
@@ -357,7 +358,7 @@ def _copy_value(value, param: Tensor | None, name, index=None):
                     f"but the parameter has shape {tuple(param._data.shape)}"
                 )
             if arr.dtype.kind == "f" and param._data.dtype.kind == "f":
-                out = np.empty_like(param._data)  # the parameter's layout: updates run in one memory order
+                out = _alloc.empty_like(param._data)  # the parameter's layout: updates run in one memory order
                 out[...] = arr
                 return _wrap(out)
         return _wrap(np.array(arr))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from morch import _alloc
 from morch.optim.optimizer import Optimizer, check_implementation_flags, check_nonnegative
 from morch.tensor import _wrap
 
@@ -90,7 +91,8 @@ class SGD(Optimizer):
                     st = state[p]
                     buf = st.get("momentum_buffer")
                     if buf is None:
-                        b = np.array(d, copy=True)
+                        b = _alloc.empty_like(a)  # the parameter's layout, on a cache line
+                        np.copyto(b, d)
                         st["momentum_buffer"] = _wrap(b)
                     else:
                         b = buf._data
