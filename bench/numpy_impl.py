@@ -12,21 +12,27 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from morch._alloc import copy as aligned_copy
-from morch._alloc import zeros_like as aligned_zeros_like
-
 F32 = np.float32
+
+
+def _aligned(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` whose data starts on a 64-byte cache line."""
+    raw = np.empty(a.nbytes + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    out = raw[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
 
 
 def _init(rng, fan_in: int, shape: tuple) -> np.ndarray:
     bound = 1 / np.sqrt(fan_in)
-    return aligned_copy(rng.uniform(-bound, bound, shape).astype(F32))
+    return _aligned(rng.uniform(-bound, bound, shape).astype(F32))
 
 
 class SGDMomentum:
     def __init__(self, params: list, lr: float = 0.01, momentum: float = 0.9):
         self.params, self.lr, self.momentum = params, lr, momentum
-        self.bufs = [aligned_zeros_like(p) for p in params]
+        self.bufs = [_aligned(np.zeros_like(p)) for p in params]
 
     def step(self, grads: list) -> None:
         for p, g, b in zip(self.params, grads, self.bufs):

@@ -6,7 +6,9 @@
 
 Each workload runs for every framework in turn, repeated; the table reports medians over the
 repetitions and the ratios morch/numpy and morch/torch (below 1 means morch is faster). Peak
-memory is measured per framework in a fresh process training one MNIST MLP epoch.
+memory is measured per framework in a fresh process training one MNIST MLP epoch. Every timing
+process applies morch's allocator policy (``morch._alloc.tune``: freed memory is kept for reuse)
+first, so a framework measured alone runs under the same malloc settings as when interleaved.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.workloads import all_workloads
+from morch import _alloc
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FRAMEWORKS = ("numpy", "morch", "torch")
@@ -170,6 +173,7 @@ def main(argv=None) -> None:
     p.add_argument("--json", help=argparse.SUPPRESS)  # medians as JSON, for the isolated runs
     args = p.parse_args(argv)
 
+    _alloc.tune()  # the same malloc settings for every framework, alone or interleaved (see the docstring)
     threads = _threads()
     frameworks = ["numpy", "morch"] + (["torch"] if not args.no_torch and _torch_available() else [])
     if args.frameworks:
