@@ -1,6 +1,6 @@
 """Run the benchmarks: morch, PyTorch CPU and hand-written numpy, interleaved in one process.
 
-    python -m bench                 # everything, results/<date>.md and .png
+    python -m bench                 # everything, results/<date>.md and .png (<date>-2 ... if taken)
     python -m bench --quick         # fewer repetitions, skips the slowest workloads
     python -m bench --only mlp_b64 chain_10k
 
@@ -231,12 +231,23 @@ def main(argv=None) -> None:
     print("\n" + report)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = out / str(datetime.date.today())
-    stem.with_suffix(".md").write_text(report, encoding="utf-8")
-    if chart(rows, stem.with_suffix(".png")):
-        report += f"\n![ratios]({stem.with_suffix('.png').name})\n"
-        stem.with_suffix(".md").write_text(report, encoding="utf-8")
-    print(f"written: {stem.with_suffix('.md')}")
+    md, png = _result_paths(out, str(datetime.date.today()))
+    md.write_text(report, encoding="utf-8")
+    if chart(rows, png):
+        report += f"\n![ratios]({png.name})\n"
+        md.write_text(report, encoding="utf-8")
+    print(f"written: {md}")
+
+
+def _result_paths(folder: Path, date: str) -> tuple[Path, Path]:
+    """``<date>.md`` and ``.png``, or ``<date>-2`` etc. when that day already has results (kept, not overwritten)."""
+    n = 1
+    while True:
+        stem = date if n == 1 else f"{date}-{n}"
+        md, png = folder / f"{stem}.md", folder / f"{stem}.png"
+        if not md.exists() and not png.exists():
+            return md, png
+        n += 1
 
 
 if __name__ == "__main__":
