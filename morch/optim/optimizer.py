@@ -8,6 +8,7 @@ allocates nothing once it has run.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 from collections import OrderedDict, defaultdict
@@ -19,6 +20,7 @@ import numpy as np
 from morch import _alloc
 from morch.autograd.grad_mode import enable_grad
 from morch.tensor import Tensor, _wrap
+from morch.utils.hooks import RemovableHandle
 
 
 class _RequiredParameter:
@@ -69,6 +71,66 @@ def _as_lr(value):
     return value
 
 
+# step hooks of every optimizer (register_optimizer_step_pre_hook / _post_hook), by handle id
+_global_step_pre_hooks: OrderedDict = OrderedDict()
+_global_step_post_hooks: OrderedDict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``, before the
+    optimizer's own pre hooks; it may return ``(new_args, new_kwargs)`` to replace the arguments.
+
+    Args:
+        hook: the callable.
+    """
+    handle = RemovableHandle(_global_step_pre_hooks)
+    _global_step_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``, after the optimizer's own post hooks.
+
+    Args:
+        hook: the callable.
+    """
+    handle = RemovableHandle(_global_step_post_hooks)
+    _global_step_post_hooks[handle.id] = hook
+    return handle
+
+
+def _with_step_hooks(step: Callable) -> Callable:
+    """Wrap a subclass's ``step`` so step hooks run around it (``args`` starts with the optimizer, as in PyTorch).
+    A ``step`` that calls its parent class's ``step`` runs the hooks once, around the outer call."""
+
+    @functools.wraps(step)
+    def wrapper(*args, **kwargs):
+        self = args[0]
+        pre, post = self._optimizer_step_pre_hooks, self._optimizer_step_post_hooks
+        if self._in_step or not (pre or post or _global_step_pre_hooks or _global_step_post_hooks):
+            return step(*args, **kwargs)
+        for hook in [*_global_step_pre_hooks.values(), *pre.values()]:
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"optimizer step pre hook {hook!r} must return None or a tuple of (new_args, new_kwargs), "
+                        f"but got {result!r}"
+                    )
+                args, kwargs = result
+        self._in_step = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self._in_step = False
+        for hook in [*post.values(), *_global_step_post_hooks.values()]:
+            hook(self, args, kwargs)
+        return out
+
+    wrapper._step_hooks = True
+    return wrapper
+
+
 class Optimizer:
     """Base class of optimizers, as ``torch.optim.Optimizer``.
 
@@ -82,7 +144,17 @@ class Optimizer:
         defaults: the default hyperparameters of every group.
     """
 
+    _in_step = False  # inside a hooked step (so a parent class's step called from it runs no hooks again)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_step_hooks", False):
+            cls.step = _with_step_hooks(step)
+
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
         if "lr" in defaults:
             defaults["lr"] = _as_lr(defaults["lr"])
         self._validate(defaults)
@@ -115,6 +187,28 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    # ---------------------------------------------------------------- hooks
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before each ``step`` (``args`` starts with the
+        optimizer); it may return ``(new_args, new_kwargs)`` to replace the arguments.
+
+        Args:
+            hook: the callable.
+        """
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after each ``step``.
+
+        Args:
+            hook: the callable.
+        """
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[handle.id] = hook
+        return handle
 
     # ---------------------------------------------------------------- subclass interface
     def _validate(self, group: dict[str, Any]) -> None:
@@ -338,6 +432,8 @@ class Optimizer:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._scratch_arrays = {}
+        self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict())
+        self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict())
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
