@@ -907,6 +907,20 @@ def cumsum(input, dim: _int, *, dtype=None) -> Tensor:
     return R.Cumsum.apply(t, dim=dim)
 
 
+def cumprod(input, dim: _int, *, dtype=None) -> Tensor:
+    """Running product along ``dim`` (its gradient is exact also where the input has zeros).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to multiply along.
+        dtype: cast input to this dtype first.
+    """
+    t = _tensor(input)
+    if dtype is not None:
+        t = _to_dtype(t, dtype)
+    return R.Cumprod.apply(t, dim=dim)
+
+
 def all(input, dim=None, keepdim: _bool = False) -> Tensor:  # noqa: A001
     """True where every element (over ``dim``) is nonzero.
 

@@ -964,7 +964,7 @@ def _bind_methods() -> None:
         "sqrt rsqrt square abs sign sin cos tan tanh sigmoid relu erf reciprocal floor ceil round trunc frac "
         "asin acos atan arcsin arccos arctan sinh cosh atan2 arctan2 prod tril triu movedim moveaxis "
         "index_add diagonal diag trace "
-        "maximum minimum clamp clip sum mean max min amax amin argmax argmin var std logsumexp norm cumsum "
+        "maximum minimum clamp clip sum mean max min amax amin argmax argmin var std logsumexp norm cumsum cumprod "
         "all any softmax log_softmax flatten unflatten squeeze unsqueeze transpose swapaxes t contiguous clone "
         "expand_as broadcast_to view_as reshape_as index_select gather masked_fill split chunk unbind narrow "
         "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or logical_xor equal allclose "

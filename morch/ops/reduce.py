@@ -168,10 +168,47 @@ class Cumsum(Function):
 
     def forward(self, a, dim):
         self.dim = dim = norm_dim(dim, a.ndim, "cumsum")
-        return np.cumsum(a, axis=dim)
+        return np.cumsum(a, axis=dim) if a.ndim else np.cumsum(a).reshape(())  # 0-d stays 0-d, as in PyTorch
 
     def backward(self, g):
+        if g.ndim == 0:
+            return g
         return g.flip((self.dim,)).cumsum(self.dim).flip((self.dim,))
+
+
+class Cumprod(Function):
+    """Running product along ``dim``.
+
+    The gradient of input i is the sum over j >= i of g_j * prod(x_k for k <= j, k != i). Without
+    zeros along ``dim`` that is revcumsum(g * out)_i / x_i; where there are zeros it is computed
+    without dividing, as E_i * S_i with E_i = prod(x_k, k < i) and the reverse recurrence
+    S_i = g_i + x_(i+1) * S_(i+1) (one small op per position along ``dim``). Both are written
+    with morch ops, so the gradient is differentiable again.
+    """
+
+    def forward(self, a, dim):
+        self.dim = dim = norm_dim(dim, a.ndim, "cumprod")
+        self.out = np.cumprod(a, axis=dim) if a.ndim else np.cumprod(a).reshape(())
+        return self.out
+
+    def backward(self, g):
+        (x,) = self.inputs
+        if x.ndim == 0:
+            return g
+        d = self.dim
+        if x._data.size == 0 or np.all(x._data != 0):
+            return (g * self.output()).flip((d,)).cumsum(d).flip((d,)) / x
+        xs, gs = x.unbind(d), g.unbind(d)
+        n = len(xs)
+        s = [gs[-1]] * n
+        for i in range(n - 2, -1, -1):
+            s[i] = gs[i] + xs[i + 1] * s[i + 1]
+        e = xs[0] * 0 + 1
+        grads = [s[0]]
+        for i in range(1, n):
+            e = e * xs[i - 1]
+            grads.append(e * s[i])
+        return F.stack(grads, d)
 
 
 class All(_IndexReduce):

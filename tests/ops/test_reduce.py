@@ -51,6 +51,8 @@ REDUCE = {
     "norm_inf": (lambda L, x: L.norm(x, float("inf"), dim=0), lambda a: np.abs(a).max(0)),
     "cumsum": (lambda L, x: x.cumsum(1), lambda a: a.cumsum(1)),
     "cumsum_neg": (lambda L, x: L.cumsum(x, dim=-1), lambda a: a.cumsum(-1)),
+    "cumprod": (lambda L, x: x.cumprod(1), lambda a: a.cumprod(1)),
+    "cumprod_neg": (lambda L, x: L.cumprod(x, dim=-1), lambda a: a.cumprod(-1)),
     "softmax": (lambda L, x: L.softmax(x, 1), lambda a: np.exp(a) / np.exp(a).sum(1, keepdims=True)),
     "log_softmax": (lambda L, x: L.log_softmax(x, -1), lambda a: a - _lse(a, -1, True)),
 }
@@ -334,3 +336,39 @@ def test_special_points_match_torch(name):
         out.append((y.detach().numpy(), x.grad.numpy()))
     for m, t in zip(out[0], out[1]):
         np.testing.assert_allclose(m, t, rtol=1e-12, equal_nan=True)
+
+
+# ------------------------------------------------------------------ cumprod with zeros, 0-d running ops
+WITH_ZEROS = [
+    np.array([[1.5, 0.0, 3.0, -2.0], [0.0, 0.0, 2.0, 0.5], [1.2, -0.7, 0.9, 0.0]]),  # one, two and a last zero
+    np.array([[0.0], [2.0]]),
+]
+
+
+@pytest.mark.parametrize("a", WITH_ZEROS, ids=["zeros", "column"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumprod_gradients_are_exact_where_the_input_has_zeros(a, dim):
+    fn = lambda L, x: L.cumprod(x, dim) * L.arange(x.shape[1], dtype=x.dtype).add(1.0)  # noqa: E731
+    check_grad(fn, [a])
+    check_gradgrad(fn, [a])
+    if torch is not None:
+        check_torch(fn, [a], dtype="float64", atol=1e-10, rtol=1e-10)
+
+
+def test_cumprod_values_dtypes_and_errors():
+    x = morch.tensor([[1, 2, 3], [0, 4, 5]], dtype=morch.int32)
+    assert morch.cumprod(x, 1).tolist() == [[1, 2, 6], [0, 0, 0]]
+    assert morch.cumprod(x, 1).dtype == morch.int64  # integers widen to int64, as in PyTorch
+    assert morch.cumprod(x, 0, dtype=morch.float64).dtype == morch.float64
+    with pytest.raises(IndexError, match="cumprod"):
+        x.cumprod(2)
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+def test_running_ops_keep_a_0d_input_0d(name):
+    x = morch.tensor(3.0, requires_grad=True)
+    out = getattr(morch, name)(x, 0)
+    assert out.shape == () and out.item() == 3.0
+    out.backward()
+    assert x.grad.item() == 1.0
+    assert getattr(x, name)(-1).shape == ()
