@@ -19,6 +19,7 @@ from morch.ops import matmul as M
 from morch.ops import nn as N
 from morch.ops import reduce as R
 from morch.ops import shape as S
+from morch.ops.util import norm_dim
 from morch.tensor import Tensor, _view, _wrap
 
 _bool, _int, _float = builtins.bool, builtins.int, builtins.float
@@ -32,7 +33,9 @@ def _return_type(name: str) -> type:
     return cls
 
 
-_max_type, _min_type, _sort_type, _topk_type = (_return_type(n) for n in ("max", "min", "sort", "topk"))
+_max_type, _min_type, _sort_type, _topk_type, _median_type, _nanmedian_type = (
+    _return_type(n) for n in ("max", "min", "sort", "topk", "median", "nanmedian")
+)
 
 
 # ------------------------------------------------------------------ argument conversion and promotion
@@ -1593,6 +1596,63 @@ def sort(input, dim: _int = -1, descending: _bool = False, stable: _bool = False
     t = _tensor(input)
     idx = argsort(t, dim, descending, stable)
     return _sort_type(gather(t, dim, idx), idx)
+
+
+@deferrable
+def _median(input, dim, keepdim: _bool, skip_nan: _bool):
+    name = "nanmedian" if skip_nan else "median"
+    t = _tensor(input)
+    if dim is None:  # of all elements: a 0-d value (nan for an empty input, as PyTorch)
+        if t.numel() == 0:
+            return _wrap(np.full((), np.nan, dtype=t._data.dtype if t.is_floating_point() else np.float32))
+        return _median(t.reshape(-1), 0, False, skip_nan).values
+    a = t._data
+    if a.ndim == 0:
+        norm_dim(dim, 1, name)  # a 0-d tensor has dims 0 and -1, as in PyTorch
+        return (_nanmedian_type if skip_nan else _median_type)(t.clone(), _wrap(np.zeros((), np.int64)))
+    d = norm_dim(dim, a.ndim, name)
+    n = a.shape[d]
+    if n == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size (input shape {tuple(a.shape)})")
+    order = np.argsort(a, axis=d, kind="stable")  # NaN sorts last
+    nan = np.isnan(a) if a.dtype.kind == "f" else None
+    if skip_nan and nan is not None:  # the lower middle of the values that are not NaN
+        pos = np.maximum((~nan).sum(axis=d, keepdims=True) - 1, 0) // 2
+    else:
+        pos = np.full([1 if i == d else s for i, s in enumerate(a.shape)], (n - 1) // 2)
+    idx = np.take_along_axis(order, pos, axis=d)
+    if not skip_nan and nan is not None and nan.any():  # a slice with NaN has median NaN, at its first NaN
+        has = nan.any(axis=d, keepdims=True)
+        idx = np.where(has, nan.argmax(axis=d, keepdims=True), idx)
+    indices = _wrap(idx.astype(np.int64))
+    values = gather(t, d, indices)
+    if not keepdim:
+        values, indices = squeeze(values, d), squeeze(indices, d)
+    return (_nanmedian_type if skip_nan else _median_type)(values, indices)
+
+
+def median(input, dim: _int | None = None, keepdim: _bool = False):
+    """Without ``dim``: the median of all elements (the lower of the two middle values for an even
+    count; NaN if any element is NaN). With ``dim``: (values, indices) along it. The gradient goes
+    to the selected element. Which of several equal elements is returned is not specified (as in PyTorch).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to reduce; None for the median of all elements.
+        keepdim: keep the reduced dimension, with size 1.
+    """
+    return _median(input, dim, keepdim, False)
+
+
+def nanmedian(input, dim: _int | None = None, keepdim: _bool = False):
+    """``median`` that ignores NaN (NaN only where every value is NaN).
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to reduce; None for the median of all elements.
+        keepdim: keep the reduced dimension, with size 1.
+    """
+    return _median(input, dim, keepdim, True)
 
 
 def topk(input, k: _int, dim: _int = -1, largest: _bool = True, sorted: _bool = True):  # noqa: A002

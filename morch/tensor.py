@@ -968,7 +968,8 @@ def _bind_methods() -> None:
         "all any softmax log_softmax flatten unflatten squeeze unsqueeze transpose swapaxes t contiguous clone "
         "expand_as broadcast_to view_as reshape_as index_select gather masked_fill split chunk unbind narrow "
         "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or logical_xor equal allclose "
-        "matmul mm bmm dot mv outer sort argsort topk masked_select nonzero diff roll scatter_add count_nonzero select"
+        "matmul mm bmm dot mv outer sort argsort topk median nanmedian masked_select nonzero diff roll scatter_add "
+        "count_nonzero select"
     ).split()
     for name in same:
         setattr(Tensor, name, getattr(_F, name))

@@ -372,3 +372,67 @@ def test_running_ops_keep_a_0d_input_0d(name):
     out.backward()
     assert x.grad.item() == 1.0
     assert getattr(x, name)(-1).shape == ()
+
+
+# ------------------------------------------------------------------ median / nanmedian
+def _distinct(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.permutation(int(np.prod(shape))).reshape(shape) * 0.37 - 3.0  # no ties: the index is unique
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (0, False), (1, True), (-1, False)])
+def test_median_values_indices_and_gradient(name, dim, keepdim):
+    a = _distinct((3, 4))
+    x = morch.tensor(a)
+    out = getattr(morch, name)(x) if dim is None else getattr(x, name)(dim, keepdim=keepdim)
+    if dim is None:
+        expected = np.sort(a.reshape(-1))[(a.size - 1) // 2]
+        assert out.shape == () and out.item() == expected
+    else:
+        values, indices = out
+        assert out.values is values and out.indices is indices
+        srt = np.sort(a, axis=dim)
+        k = (a.shape[dim] - 1) // 2
+        exp = np.take(srt, [k], axis=dim)
+        assert_close(values, exp if keepdim else exp.squeeze(dim))
+        assert_close(morch.gather(x, dim, indices if keepdim else indices.unsqueeze(dim)), exp)
+        assert indices.dtype == morch.int64
+    if dim is None:
+        fn = lambda L, t: getattr(L, name)(t)  # noqa: E731
+    else:
+        fn = lambda L, t: getattr(L, name)(t, dim, keepdim=keepdim)[0]  # noqa: E731
+    check_grad(fn, [a])
+    check_gradgrad(fn, [a])
+    if torch is not None:
+        check_torch(fn, [a], dtype="float64", atol=0, rtol=0)
+        if dim is not None:
+            t_idx = getattr(torch, name)(torch.tensor(a), dim, keepdim=keepdim).indices
+            assert getattr(morch, name)(x, dim, keepdim=keepdim).indices.tolist() == t_idx.tolist()
+
+
+def test_median_with_nan_and_integers_as_pytorch():
+    nan = float("nan")
+    x = morch.tensor([[1.0, nan, 3.0], [4.0, 2.0, 5.0], [nan, nan, nan]])
+    m = morch.median(x, 1)
+    assert np.isnan(m.values[0].item()) and m.values[1].item() == 4.0 and np.isnan(m.values[2].item())
+    assert m.indices.tolist() == [1, 0, 0]  # the first NaN of a slice
+    nm = morch.nanmedian(x, 1)
+    assert nm.values[0].item() == 1.0 and nm.values[1].item() == 4.0 and np.isnan(nm.values[2].item())
+    assert nm.indices.tolist() == [0, 0, 0]
+    assert np.isnan(morch.median(x).item()) and morch.nanmedian(x).item() == 3.0
+    assert morch.median(morch.tensor([3, 1, 2, 4])).item() == 2  # the lower middle value
+    assert morch.median(morch.tensor([3, 1, 2, 4])).dtype == morch.int64
+    zero_d = morch.median(morch.tensor(5.0), 0)
+    assert zero_d.values.item() == 5.0 and zero_d.indices.item() == 0
+    assert np.isnan(morch.median(morch.tensor([])).item())
+    if torch is not None:
+        t = torch.tensor(x.numpy())
+        assert str(m).replace("morch", "torch") == str(torch.median(t, 1))
+
+
+def test_median_errors_name_the_problem():
+    with pytest.raises(IndexError, match="median\\(\\): Expected reduction dim 1 to have non-zero size"):
+        morch.median(morch.zeros(2, 0), 1)
+    with pytest.raises(IndexError, match="median"):
+        morch.median(morch.zeros(2, 3), 2)
