@@ -1453,6 +1453,37 @@ def scatter_add(input, dim: _int, index, src) -> Tensor:
     return I.ScatterAdd.apply(t, _tensor(index), _as_tensor_like(src, t), dim=dim)
 
 
+def scatter(input, dim: _int, index, src=None, *, value=None, reduce: str | None = None) -> Tensor:
+    """A copy of input with ``src`` (or the number ``value``) written at ``index`` along ``dim``:
+    for dim=0, ``out[index[i][j]][j] = src[i][j]``. Where an index repeats, the last write wins.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to index.
+        index: an integer tensor with input's number of dimensions.
+        src: the values to write (only the part the index covers is used), or a number.
+        value: a number to write everywhere the index points (instead of src).
+        reduce: None, or 'add' / 'multiply' to combine with the values already there (the
+            'multiply' form has no gradient).
+    """
+    t = _tensor(input)
+    if (src is None) == (value is None):
+        raise TypeError("scatter(): give exactly one of src (a tensor) and value (a number)")
+    idx = _tensor(index)
+    if src is None or not isinstance(src, Tensor):
+        fill = value if src is None else src
+        if isinstance(fill, (Tensor, np.ndarray, list, tuple)):
+            raise TypeError(f"scatter(): value must be a number, got {type(fill).__name__}")
+        src = _wrap(np.full(idx._data.shape, fill, dtype=_np_dtype(t)))
+    if reduce is None:
+        return I.Scatter.apply(t, idx, src, dim=dim)
+    if reduce == "add":
+        return I.ScatterAdd.apply(t, idx, src, dim=dim)
+    if reduce == "multiply":
+        return I.ScatterMultiply.apply(t, idx, src, dim=dim)
+    raise ValueError(f"scatter(): reduce argument must be either 'add' or 'multiply', got {reduce!r}")
+
+
 def index_add(input, dim: _int, index, source, *, alpha=1) -> Tensor:
     """A copy of input with ``alpha * source`` added at positions ``index`` along ``dim`` (repeats add up).
 

@@ -619,6 +619,28 @@ class Tensor:
         s = self._src()
         return self._update(s + (end - s) * weight)
 
+    def scatter_(self, dim: int, index, src=None, *, value=None, reduce: str | None = None) -> Tensor:
+        """In-place ``scatter``.
+
+        Args:
+            dim: the dimension to index.
+            index: an integer tensor with this tensor's number of dimensions.
+            src: the values to write, or a number.
+            value: a number to write instead of src.
+            reduce: None, 'add' or 'multiply'.
+        """
+        return self._update(self._src().scatter(dim, index, src, value=value, reduce=reduce))
+
+    def scatter_add_(self, dim: int, index, src) -> Tensor:
+        """In-place ``scatter_add``.
+
+        Args:
+            dim: the dimension to index.
+            index: an integer tensor with this tensor's number of dimensions.
+            src: the values to add.
+        """
+        return self._update(self._src().scatter_add(dim, index, src))
+
     def masked_fill_(self, mask, value) -> Tensor:
         """In-place ``masked_fill``.
 
@@ -968,8 +990,8 @@ def _bind_methods() -> None:
         "all any softmax log_softmax flatten unflatten squeeze unsqueeze transpose swapaxes t contiguous clone "
         "expand_as broadcast_to view_as reshape_as index_select gather masked_fill split chunk unbind narrow "
         "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or logical_xor equal allclose "
-        "matmul mm bmm dot mv outer sort argsort topk median nanmedian masked_select nonzero diff roll scatter_add "
-        "count_nonzero select"
+        "matmul mm bmm dot mv outer sort argsort topk median nanmedian masked_select nonzero diff roll scatter "
+        "scatter_add count_nonzero select"
     ).split()
     for name in same:
         setattr(Tensor, name, getattr(_F, name))

@@ -139,6 +139,75 @@ class ScatterAdd(Function):
         return g, None, gsrc
 
 
+def _check_scatter_index(name: str, a: np.ndarray, idx: np.ndarray, src: np.ndarray, dim: int) -> None:
+    """PyTorch's rules: an integer index with input's number of dims, no larger than src anywhere
+    nor than input outside ``dim``, and positions inside input along ``dim``."""
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}(): Expected dtype int64 for index, got {idx.dtype}")
+    if idx.ndim != a.ndim or src.ndim != a.ndim:
+        raise ValueError(
+            f"{name}(): index {tuple(idx.shape)}, src {tuple(src.shape)} and input {tuple(a.shape)} "
+            "must have the same number of dimensions"
+        )
+    for d, n in enumerate(idx.shape):
+        if n > src.shape[d] or (d != dim and n > a.shape[d]):
+            raise ValueError(
+                f"{name}(): index of shape {tuple(idx.shape)} is larger than src {tuple(src.shape)} "
+                f"or than input {tuple(a.shape)} outside dimension {dim}"
+            )
+    if idx.size and (idx.min() < -a.shape[dim] or idx.max() >= a.shape[dim]):
+        raise IndexError(f"{name}(): index out of range for dimension {dim} of size {a.shape[dim]}")
+
+
+class Scatter(Function):
+    """``a.scatter(dim, idx, src)``: a copy of a with src written at idx along dim.
+
+    Where an index repeats, the last write wins (PyTorch leaves the order unspecified); the
+    gradients are those of PyTorch, exact when the index has no repeats: the input's gradient is
+    zero where something was written, src's is the output gradient read back at the index.
+    """
+
+    unread_inputs = (0, 2)
+
+    def forward(self, a, idx, src, dim):
+        self.dim = dim = norm_dim(dim, a.ndim, "scatter")
+        _check_scatter_index("scatter", a, idx, src, dim)
+        out = a.copy()
+        out[along_dim(idx, dim)] = src[tuple(slice(0, s) for s in idx.shape)]
+        return out
+
+    def backward(self, g):
+        need, idx = self.needs_input_grad, self.inputs[1]
+        ga = gsrc = None
+        if need[0]:
+            ga = Scatter.apply(g, idx, _wrap(np.zeros(idx._data.shape, g._data.dtype)), dim=self.dim)
+        if need[2]:
+            gsrc = Gather.apply(g, idx, dim=self.dim)
+            src_shape = self.inputs[2]._data.shape
+            if gsrc._data.shape != src_shape:  # src may be larger than index: the rest gets no gradient
+                gsrc = IndexGrad.apply(gsrc, key=tuple(slice(0, s) for s in gsrc._data.shape), shape=src_shape)
+        return ga, None, gsrc
+
+
+class ScatterMultiply(Function):
+    """``a.scatter(dim, idx, src, reduce='multiply')``: a copy of a multiplied by src at idx (forward only)."""
+
+    differentiable = False
+
+    def forward(self, a, idx, src, dim):
+        self.dim = dim = norm_dim(dim, a.ndim, "scatter")
+        _check_scatter_index("scatter", a, idx, src, dim)
+        out = a.copy()
+        np.multiply.at(out, along_dim(idx, dim), src[tuple(slice(0, s) for s in idx.shape)])
+        return out
+
+    def backward(self, g):
+        raise RuntimeError(
+            "scatter(reduce='multiply') is not differentiable in morch: its forward works, but for gradients "
+            "write the product with ops (for example gather, then mul)"
+        )
+
+
 def _diagonal_index(shape: tuple, offset: int, d1: int, d2: int) -> tuple:
     """The index that picks the diagonal of dims (d1, d2), after they are moved to the end."""
     n = max(0, min(shape[d1] - max(-offset, 0), shape[d2] - max(offset, 0)))

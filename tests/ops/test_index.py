@@ -288,6 +288,66 @@ def test_scatter_add_with_src_larger_than_index():
         np.testing.assert_allclose(fn(torch, torch.tensor(base), torch.tensor(src)).numpy(), expected)
 
 
+# ------------------------------------------------------------------ scatter (write, not add)
+UNIQUE = np.array([[0, 2, 1, 2], [2, 0, 2, 0]])  # dim 0 of a (3, 4) input: no position written twice
+
+
+@pytest.mark.parametrize("dim", [0, -2])
+def test_scatter_forward_and_gradients(dim):
+    base, src = arrays([(3, 4), (2, 5)])  # src larger than the index: only its covered part is used
+    expected = base.copy()
+    for i, j in np.ndindex(UNIQUE.shape):
+        expected[UNIQUE[i, j], j] = src[i, j]
+    fn = lambda L, b, s: L.scatter(b, dim, L.tensor(UNIQUE), s)  # noqa: E731
+    check_numpy(fn, lambda b, s: expected, [base, src])
+    check_grad(fn, [base, src])
+    check_gradgrad(lambda L, b, s: L.scatter(b, dim, L.tensor(UNIQUE), s) ** 2, [base, src])
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore::UserWarning")  # PyTorch deprecates scatter's reduce=, but still supports it
+def test_scatter_matches_torch():
+    base, src = arrays([(3, 4), (2, 4)])
+    check_torch(lambda L, b, s: L.scatter(b, 0, L.tensor(UNIQUE), s), [base, src], dtype="float64")
+    check_torch(lambda L, b: b.scatter(1, L.tensor([[1], [3], [0]]), 2.5), [base], dtype="float64")
+    for reduce in ("add", "multiply"):
+        m = morch.tensor(base).scatter(0, morch.tensor(UNIQUE), morch.tensor(src), reduce=reduce)
+        t = torch.tensor(base).scatter(0, torch.tensor(UNIQUE), torch.tensor(src), reduce=reduce)
+        np.testing.assert_allclose(m.numpy(), t.numpy())
+
+
+def test_scatter_value_in_place_and_autograd_through_it():
+    w = morch.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    y = w * 1.0
+    y.scatter_(1, morch.tensor([[0], [1], [2]]), value=-1.0)
+    assert y.tolist() == [[-1.0, 1.0, 2.0, 3.0], [4.0, -1.0, 6.0, 7.0], [8.0, 9.0, -1.0, 11.0]]
+    y.sum().backward()
+    assert w.grad.tolist() == [[0.0, 1.0, 1.0, 1.0], [1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 1.0]]
+    z = morch.zeros(2, 3)
+    z.scatter_add_(1, morch.tensor([[0, 0], [2, 1]]), morch.ones(2, 2))
+    assert z.tolist() == [[2.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+    assert morch.zeros(3).scatter(0, morch.tensor([2]), 5).tolist() == [0.0, 0.0, 5.0]
+
+
+def test_scatter_errors_name_the_problem():
+    x, src = morch.zeros(3, 4), morch.ones(2, 4)
+    with pytest.raises(TypeError, match=r"scatter\(\): Expected dtype int64 for index"):
+        x.scatter(0, morch.tensor([[0.0]]), src)
+    with pytest.raises(IndexError, match=r"scatter\(\): index out of range for dimension 0 of size 3"):
+        x.scatter(0, morch.tensor([[3]]), src)
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        x.scatter(0, morch.tensor([0]), src)
+    with pytest.raises(ValueError, match="larger than src"):
+        x.scatter(0, morch.zeros(3, 4, dtype=morch.int64), src)
+    with pytest.raises(TypeError, match="exactly one of src"):
+        x.scatter(0, morch.tensor([[0]]), src, value=1.0)
+    with pytest.raises(ValueError, match="'add' or 'multiply'"):
+        x.scatter(0, morch.tensor([[0]]), src, reduce="max")
+    w = morch.ones(3, 4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        w.scatter(0, morch.tensor([[0]]), src, reduce="multiply").sum().backward()
+
+
 def test_diagonal_errors_and_read_only_view():
     with pytest.raises(ValueError, match="cannot be the same"):
         morch.ones(2, 2).diagonal(0, 1, 1)
