@@ -111,6 +111,7 @@ class Gather(Function):
         if idx.ndim != a.ndim:
             raise ValueError(f"gather(): index has {idx.ndim} dimensions but input has {a.ndim}")
         self.dim, self.in_shape = norm_dim(dim, a.ndim, "gather"), a.shape
+        _check_positions("gather", idx, self.dim, a.shape[self.dim])
         return a[along_dim(idx, self.dim)]
 
     def backward(self, g):
@@ -125,6 +126,7 @@ class ScatterAdd(Function):
 
     def forward(self, a, idx, src, dim):
         self.dim = dim = norm_dim(dim, a.ndim, "scatter_add")
+        _check_scatter_index("scatter_add", a, idx, src, dim)
         out = a.copy()
         np.add.at(out, along_dim(idx, dim), src[tuple(slice(0, s) for s in idx.shape)])
         return out
@@ -155,8 +157,16 @@ def _check_scatter_index(name: str, a: np.ndarray, idx: np.ndarray, src: np.ndar
                 f"{name}(): index of shape {tuple(idx.shape)} is larger than src {tuple(src.shape)} "
                 f"or than input {tuple(a.shape)} outside dimension {dim}"
             )
-    if idx.size and (idx.min() < -a.shape[dim] or idx.max() >= a.shape[dim]):
-        raise IndexError(f"{name}(): index out of range for dimension {dim} of size {a.shape[dim]}")
+    _check_positions(name, idx, dim, a.shape[dim])
+
+
+def _check_positions(name: str, idx: np.ndarray, dim: int, size: int) -> None:
+    """Every index in [0, size), as PyTorch requires (a negative index is an error, not counted from the end)."""
+    if idx.size:
+        lo, hi = idx.min(), idx.max()
+        if lo < 0 or hi >= size:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"{name}(): index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 class Scatter(Function):

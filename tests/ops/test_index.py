@@ -333,8 +333,12 @@ def test_scatter_errors_name_the_problem():
     x, src = morch.zeros(3, 4), morch.ones(2, 4)
     with pytest.raises(TypeError, match=r"scatter\(\): Expected dtype int64 for index"):
         x.scatter(0, morch.tensor([[0.0]]), src)
-    with pytest.raises(IndexError, match=r"scatter\(\): index out of range for dimension 0 of size 3"):
+    with pytest.raises(IndexError, match=r"scatter\(\): index 3 is out of bounds for dimension 0 with size 3"):
         x.scatter(0, morch.tensor([[3]]), src)
+    for name in ("scatter", "scatter_add", "gather"):  # negative indices are errors, as in PyTorch
+        args = (0, morch.tensor([[-1]])) + (() if name == "gather" else (src,))
+        with pytest.raises(IndexError, match=rf"{name}\(\): index -1 is out of bounds for dimension 0 with size 3"):
+            getattr(x, name)(*args)
     with pytest.raises(ValueError, match="same number of dimensions"):
         x.scatter(0, morch.tensor([0]), src)
     with pytest.raises(ValueError, match="larger than src"):
