@@ -236,7 +236,7 @@ def _root_grads(outputs: Sequence[Tensor], grad_outputs) -> list:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs (output {i} has shape {tuple(t.shape)})"
                 )
-            g = _wrap(np.ones_like(t._data))
+            g = _wrap(np.ones(t._data.shape, t._data.dtype))
         else:
             if not isinstance(g, Tensor):
                 g = _wrap(np.asarray(g, dtype=t._data.dtype))

@@ -22,7 +22,7 @@ def colsum(a: np.ndarray) -> np.ndarray:
     """Column sums of a 2-d array; a product with ones is several times faster than sum(0) for tall ones."""
     if a.shape[0] > 256:
         return np.ones(a.shape[0], dtype=a.dtype) @ a
-    return a.sum(0)
+    return np.add.reduce(a, 0)
 
 
 def _like_layout(a: np.ndarray, b: np.ndarray, like: np.ndarray) -> np.ndarray:
