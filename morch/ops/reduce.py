@@ -233,4 +233,4 @@ class Var(_Reduce):
         return self._expand(g) * centered * (2.0 / self.denom if self.denom else float("nan"))
 
 
-OPS = [Var, Sum, Prod, Mean, Amax, Amin, Argmax, Argmin, LogSumExp, Cumsum, All, Any]
+OPS = [Var, Sum, Prod, Mean, Amax, Amin, Argmax, Argmin, LogSumExp, Cumsum, Cumprod, All, Any]

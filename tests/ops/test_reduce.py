@@ -1,4 +1,5 @@
-"""Reductions (morch/ops/reduce.py): sum, mean, max/min, arg-reductions, var/std, logsumexp, norm, cumsum."""
+"""Reductions (morch/ops/reduce.py): sum, mean, max/min, arg-reductions, var/std, logsumexp, norm, cumsum,
+cumprod, median/nanmedian."""
 
 from __future__ import annotations
 
@@ -360,7 +361,12 @@ def test_cumprod_values_dtypes_and_errors():
     assert morch.cumprod(x, 1).tolist() == [[1, 2, 6], [0, 0, 0]]
     assert morch.cumprod(x, 1).dtype == morch.int64  # integers widen to int64, as in PyTorch
     assert morch.cumprod(x, 0, dtype=morch.float64).dtype == morch.float64
-    with pytest.raises(IndexError, match="cumprod"):
+    assert morch.cumprod(morch.tensor([True, True, False]), 0).tolist() == [1, 1, 0]  # bool counts as int64
+    assert morch.cumprod(morch.zeros(2, 0), 1).shape == (2, 0) and morch.zeros(0, 3).cumprod(-1).shape == (0, 3)
+    e = morch.zeros(0, 3, requires_grad=True)
+    e.cumprod(0).sum().backward()
+    assert e.grad.shape == (0, 3)
+    with pytest.raises(IndexError, match=r"cumprod: Dimension out of range \(expected to be in range of \[-2, 1\]"):
         x.cumprod(2)
 
 
@@ -426,6 +432,10 @@ def test_median_with_nan_and_integers_as_pytorch():
     zero_d = morch.median(morch.tensor(5.0), 0)
     assert zero_d.values.item() == 5.0 and zero_d.indices.item() == 0
     assert np.isnan(morch.median(morch.tensor([])).item())
+    empty_int = morch.median(morch.tensor([], dtype=morch.int32))  # PyTorch's nan, as an integer
+    assert empty_int.dtype == morch.int32 and empty_int.item() == np.iinfo(np.int32).min
+    empty_rows = morch.median(morch.zeros(0, 3), 1)
+    assert empty_rows.values.shape == (0,) and empty_rows.indices.shape == (0,)
     if torch is not None:
         t = torch.tensor(x.numpy())
         assert str(m).replace("morch", "torch") == str(torch.median(t, 1))
