@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -1455,33 +1456,71 @@ def scatter_add(input, dim: _int, index, src) -> Tensor:
 
 def scatter(input, dim: _int, index, src=None, *, value=None, reduce: str | None = None) -> Tensor:
     """A copy of input with ``src`` (or the number ``value``) written at ``index`` along ``dim``:
-    for dim=0, ``out[index[i][j]][j] = src[i][j]``. Where an index repeats, the last write wins.
+    for dim=0, ``out[index[i][j]][j] = src[i][j]``. Where an index repeats, the last write wins
+    (PyTorch leaves that order unspecified). Gradients: input's is zero where something was
+    written, src's is the output gradient read at the index.
 
     Args:
         input: the input tensor (numbers and array-likes are made tensors).
         dim: the dimension to index.
-        index: an integer tensor with input's number of dimensions.
-        src: the values to write (only the part the index covers is used), or a number.
+        index: an integer tensor with input's number of dimensions; positions along dim in
+            [0, input.shape[dim]); no larger than src, nor than input outside dim.
+        src: the values to write (only the part the index covers is used; input's dtype), or a number.
         value: a number to write everywhere the index points (instead of src).
-        reduce: None, or 'add' / 'multiply' to combine with the values already there (the
-            'multiply' form has no gradient).
+        reduce: None, or 'add' / 'multiply' to combine with the values already there (every
+            repeated index counts). As in PyTorch, this form with a tensor src is deprecated
+            (it warns): use ``scatter_reduce`` with 'sum' / 'prod'. Unlike PyTorch, morch
+            differentiates it.
     """
     t = _tensor(input)
     if (src is None) == (value is None):
         raise TypeError("scatter(): give exactly one of src (a tensor) and value (a number)")
     idx = _tensor(index)
-    if src is None or not isinstance(src, Tensor):
+    is_value = src is None or not isinstance(src, Tensor)
+    if is_value:
         fill = value if src is None else src
-        if isinstance(fill, (Tensor, np.ndarray, list, tuple)):
+        if isinstance(fill, (Tensor, np.ndarray, list, tuple)) or fill is None:
             raise TypeError(f"scatter(): value must be a number, got {type(fill).__name__}")
-        src = _wrap(np.full(idx._data.shape, fill, dtype=_np_dtype(t)))
+        src = _wrap(np.asarray(fill, dtype=_np_dtype(t)))
     if reduce is None:
-        return I.Scatter.apply(t, idx, src, dim=dim)
-    if reduce == "add":
-        return I.ScatterAdd.apply(t, idx, src, dim=dim)
-    if reduce == "multiply":
-        return I.ScatterMultiply.apply(t, idx, src, dim=dim)
-    raise ValueError(f"scatter(): reduce argument must be either 'add' or 'multiply', got {reduce!r}")
+        return I.Scatter.apply(t, idx, src, dim=dim, value=is_value)
+    if reduce not in ("add", "multiply"):
+        raise ValueError(f"scatter(): reduce argument must be either 'add' or 'multiply', got {reduce!r}")
+    if not is_value:
+        warnings.warn(
+            "The reduce argument of scatter with a tensor src is deprecated in PyTorch; use "
+            f"scatter_reduce(..., reduce={'sum' if reduce == 'add' else 'prod'!r}) instead",
+            UserWarning,
+            stacklevel=2,
+        )
+    op = "sum" if reduce == "add" else "prod"
+    return I.ScatterReduce.apply(t, idx, src, dim=dim, reduce=op, value=is_value, name="scatter")
+
+
+def scatter_reduce(input, dim: _int, index, src, reduce: str, *, include_self: _bool = True) -> Tensor:
+    """A copy of input where each position that ``index`` points to (along ``dim``) becomes the
+    reduction of the ``src`` values sent there, and of its own value if ``include_self``; the
+    other positions keep their value. For dim=0, ``src[i][j]`` goes to ``out[index[i][j]][j]``.
+
+    Repeated indices all take part, in any order (the result does not depend on it). Integer
+    'mean' rounds down, as in PyTorch. Gradients (all reductions, also when values are zero, and
+    differentiable again): 'sum'/'mean' pass the gradient (over the count) to every value that
+    took part, 'amax'/'amin' share it between the values equal to the result, 'prod' gives each
+    value the product of the others. Without include_self, the input's gradient is zero where
+    something was written.
+
+    Args:
+        input: the input tensor (numbers and array-likes are made tensors).
+        dim: the dimension to index.
+        index: an integer tensor with input's number of dimensions; positions along dim in
+            [0, input.shape[dim]); no larger than src, nor than input outside dim.
+        src: the values to reduce (input's dtype; only the part the index covers is used).
+        reduce: 'sum', 'prod', 'mean', 'amax' or 'amin'.
+        include_self: also reduce the input's own values at the positions written.
+    """
+    t = _tensor(input)
+    idx = _tensor(index)
+    return I.ScatterReduce.apply(t, idx, _as_tensor_like(src, t), dim=dim, reduce=reduce, include_self=include_self)
 
 
 def index_add(input, dim: _int, index, source, *, alpha=1) -> Tensor:
@@ -1630,17 +1669,14 @@ def sort(input, dim: _int = -1, descending: _bool = False, stable: _bool = False
 
 
 @deferrable
-def _median(input, dim, keepdim: _bool, skip_nan: _bool):
+def _median_index(input, dim: _int, skip_nan: _bool) -> Tensor:
+    """The position (keepdim=True) along ``dim`` of each slice's median: the lower middle value
+    (of the values that are not NaN, for nanmedian; else the first NaN of a slice with one)."""
     name = "nanmedian" if skip_nan else "median"
-    t = _tensor(input)
-    if dim is None:  # of all elements: a 0-d value (nan for an empty input, as PyTorch)
-        if t.numel() == 0:
-            return _wrap(np.full((), np.nan, dtype=t._data.dtype if t.is_floating_point() else np.float32))
-        return _median(t.reshape(-1), 0, False, skip_nan).values
-    a = t._data
+    a = _tensor(input)._data
     if a.ndim == 0:
         norm_dim(dim, 1, name)  # a 0-d tensor has dims 0 and -1, as in PyTorch
-        return (_nanmedian_type if skip_nan else _median_type)(t.clone(), _wrap(np.zeros((), np.int64)))
+        return _wrap(np.zeros((), np.int64))
     d = norm_dim(dim, a.ndim, name)
     n = a.shape[d]
     if n == 0:
@@ -1655,10 +1691,28 @@ def _median(input, dim, keepdim: _bool, skip_nan: _bool):
     if not skip_nan and nan is not None and nan.any():  # a slice with NaN has median NaN, at its first NaN
         has = nan.any(axis=d, keepdims=True)
         idx = np.where(has, nan.argmax(axis=d, keepdims=True), idx)
-    indices = _wrap(idx.astype(np.int64))
-    values = gather(t, d, indices)
+    return _wrap(idx.astype(np.int64))
+
+
+@deferrable
+def _median_all(input, skip_nan: _bool) -> Tensor:
+    t = _tensor(input)
+    if t.numel() == 0:  # nan for an empty input, as PyTorch (for integers: the smallest value, what nan becomes)
+        a = t._data
+        fill = np.nan if a.dtype.kind == "f" else np.iinfo(a.dtype).min if a.dtype.kind in "iu" else 0
+        return _wrap(np.full((), fill, dtype=a.dtype))
+    flat = t.reshape(-1)
+    return gather(flat, 0, _median_index(flat, 0, skip_nan)).reshape(())
+
+
+def _median(input, dim, keepdim: _bool, skip_nan: _bool):
+    t = _tensor(input)
+    if dim is None:
+        return _median_all(t, skip_nan)
+    indices = _median_index(t, dim, skip_nan)
+    values = gather(t, dim, indices)
     if not keepdim:
-        values, indices = squeeze(values, d), squeeze(indices, d)
+        values, indices = squeeze(values, dim), squeeze(indices, dim)
     return (_nanmedian_type if skip_nan else _median_type)(values, indices)
 
 

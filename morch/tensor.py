@@ -627,9 +627,21 @@ class Tensor:
             index: an integer tensor with this tensor's number of dimensions.
             src: the values to write, or a number.
             value: a number to write instead of src.
-            reduce: None, 'add' or 'multiply'.
+            reduce: None, 'add' or 'multiply' (deprecated with a tensor src, as in PyTorch: use scatter_reduce_).
         """
         return self._update(self._src().scatter(dim, index, src, value=value, reduce=reduce))
+
+    def scatter_reduce_(self, dim: int, index, src, reduce: str, *, include_self: bool = True) -> Tensor:
+        """In-place ``scatter_reduce``.
+
+        Args:
+            dim: the dimension to index.
+            index: an integer tensor with this tensor's number of dimensions.
+            src: the values to reduce (this tensor's dtype).
+            reduce: 'sum', 'prod', 'mean', 'amax' or 'amin'.
+            include_self: also reduce this tensor's own values at the positions written.
+        """
+        return self._update(self._src().scatter_reduce(dim, index, src, reduce, include_self=include_self))
 
     def scatter_add_(self, dim: int, index, src) -> Tensor:
         """In-place ``scatter_add``.
@@ -991,7 +1003,7 @@ def _bind_methods() -> None:
         "expand_as broadcast_to view_as reshape_as index_select gather masked_fill split chunk unbind narrow "
         "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or logical_xor equal allclose "
         "matmul mm bmm dot mv outer sort argsort topk median nanmedian masked_select nonzero diff roll scatter "
-        "scatter_add count_nonzero select"
+        "scatter_add scatter_reduce count_nonzero select"
     ).split()
     for name in same:
         setattr(Tensor, name, getattr(_F, name))

@@ -182,6 +182,12 @@ STATIC_CALLS = [
     "L.nonzero(a > 0)",
     "L.isclose(a, a + 1e-9)",
     "a.max(1).values",
+    "a.cumprod(1)",
+    "a.median(1).values",
+    "L.nanmedian(a)",
+    "a.scatter(1, L.tensor([[0], [3]]), 2.5)",
+    "a.scatter(1, L.tensor([[0], [3]]), a)",
+    "a.scatter_reduce(1, L.tensor([[0, 0], [3, 1]]), a, 'amax', include_self=False)",
 ]
 
 

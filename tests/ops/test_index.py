@@ -1,5 +1,5 @@
-"""Indexing (morch/ops/index.py): getitem with a scatter-add backward, setitem, gather/scatter_add,
-index_select, masked ops, sort/topk, nonzero."""
+"""Indexing (morch/ops/index.py): getitem with a scatter-add backward, setitem, gather, scatter,
+scatter_add, scatter_reduce, index_select, masked ops, sort/topk, nonzero."""
 
 from __future__ import annotations
 
@@ -309,11 +309,37 @@ def test_scatter_forward_and_gradients(dim):
 def test_scatter_matches_torch():
     base, src = arrays([(3, 4), (2, 4)])
     check_torch(lambda L, b, s: L.scatter(b, 0, L.tensor(UNIQUE), s), [base, src], dtype="float64")
+    check_torch(lambda L, b, s: b.scatter(-1, L.tensor(UNIQUE.T[:3]), s.T[:3]), [base, src], dtype="float64")
     check_torch(lambda L, b: b.scatter(1, L.tensor([[1], [3], [0]]), 2.5), [base], dtype="float64")
     for reduce in ("add", "multiply"):
-        m = morch.tensor(base).scatter(0, morch.tensor(UNIQUE), morch.tensor(src), reduce=reduce)
-        t = torch.tensor(base).scatter(0, torch.tensor(UNIQUE), torch.tensor(src), reduce=reduce)
-        np.testing.assert_allclose(m.numpy(), t.numpy())
+        for s in (torch.tensor(src), 1.5):
+            m = morch.tensor(base).scatter(0, morch.tensor(UNIQUE), s if isinstance(s, float) else morch.tensor(src))
+            t = torch.tensor(base).scatter(0, torch.tensor(UNIQUE), s)
+            np.testing.assert_allclose(m.numpy(), t.numpy())
+            m = morch.tensor(base).scatter(
+                0, morch.tensor(UNIQUE), s if isinstance(s, float) else morch.tensor(src), reduce=reduce
+            )
+            t = torch.tensor(base).scatter(0, torch.tensor(UNIQUE), s, reduce=reduce)
+            np.testing.assert_allclose(m.numpy(), t.numpy())
+    idx = np.array([[0, 0, 2, 2]])  # value + reduce with a repeated index: every repeat counts
+    m = morch.ones(3, 4).scatter(0, morch.tensor(np.vstack([idx, idx])), 2.0, reduce="multiply")
+    t = torch.ones(3, 4).scatter(0, torch.tensor(np.vstack([idx, idx])), 2.0, reduce="multiply")
+    np.testing.assert_allclose(m.numpy(), t.numpy())
+
+
+def test_scatter_with_reduce_warns_as_pytorch_and_has_gradients():
+    base, src = arrays([(3, 4), (2, 4)], domain="pos")
+    idx = morch.tensor([[0, 0, 2, 2], [0, 1, 2, 0]])
+    with pytest.warns(UserWarning, match="deprecated in PyTorch; use scatter_reduce"):
+        out = morch.tensor(base).scatter(0, idx, morch.tensor(src), reduce="multiply")
+    expected = base.copy()
+    np.multiply.at(expected, (idx.numpy(), np.arange(4)), src)
+    np.testing.assert_allclose(out.numpy(), expected)
+    # morch differentiates the reduce forms (PyTorch has no derivative for them)
+    for reduce in ("add", "multiply"):
+        with pytest.warns(UserWarning):
+            check_grad(lambda L, b, s, r=reduce: b.scatter(0, idx, s, reduce=r), [base, src])
+        check_grad(lambda L, b, r=reduce: b.scatter(0, idx, 1.5, reduce=r), [base])
 
 
 def test_scatter_value_in_place_and_autograd_through_it():
@@ -327,29 +353,183 @@ def test_scatter_value_in_place_and_autograd_through_it():
     z.scatter_add_(1, morch.tensor([[0, 0], [2, 1]]), morch.ones(2, 2))
     assert z.tolist() == [[2.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
     assert morch.zeros(3).scatter(0, morch.tensor([2]), 5).tolist() == [0.0, 0.0, 5.0]
+    assert morch.zeros(3, dtype=morch.int64).scatter(0, morch.tensor([1]), 2.7).tolist() == [0, 2, 0]
+
+
+def test_scatter_with_a_repeated_index_keeps_the_last_write():
+    # PyTorch leaves the order unspecified (not compared with it); morch writes in index order
+    out = morch.zeros(3).scatter(0, morch.tensor([1, 1, 1]), morch.tensor([1.0, 2.0, 3.0]))
+    assert out.tolist() == [0.0, 3.0, 0.0]
+
+
+def test_scatter_gather_on_0d_and_empty_index_as_pytorch():
+    t = morch.tensor(2.0, requires_grad=True)
+    s = morch.tensor([5.0], requires_grad=True)
+    for index in (morch.tensor(0), morch.tensor([0])):
+        assert t.scatter(0, index, s).item() == 5.0 and t.scatter(-1, index, s).shape == ()
+        assert t.scatter_add(0, index, s).item() == 7.0
+        assert t.scatter_reduce(0, index, s, "prod").item() == 10.0
+        assert t.gather(0, index).shape == index.shape
+    ga, gs = morch.autograd.grad(t.scatter_reduce(0, morch.tensor(0), s, "prod"), (t, s))
+    assert ga.item() == 5.0 and gs.tolist() == [2.0]
+    with pytest.raises(IndexError, match=r"scatter\(\): index 1 is out of bounds for dimension 0 with size 1"):
+        t.scatter(0, morch.tensor(1), s)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        t.scatter(1, morch.tensor(0), s)
+    x = morch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    empty = morch.zeros(0, dtype=morch.int64)
+    for out in (x.scatter(1, empty, morch.zeros(0)), x.scatter_reduce(0, empty, morch.zeros(0), "amax")):
+        assert out.tolist() == x.tolist()
+        out.sum().backward()
+    assert x.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    if torch is not None:
+        tt = torch.tensor(2.0)
+        assert tt.scatter(0, torch.tensor(0), torch.tensor([5.0])).item() == 5.0
+        assert torch.tensor([[1.0, 2.0]]).scatter(1, torch.zeros(0, dtype=torch.int64), torch.zeros(0)).shape == (1, 2)
 
 
 def test_scatter_errors_name_the_problem():
     x, src = morch.zeros(3, 4), morch.ones(2, 4)
-    with pytest.raises(TypeError, match=r"scatter\(\): Expected dtype int64 for index"):
+    with pytest.raises(TypeError, match=r"scatter\(\): Expected dtype int64 for index .*, got float32"):
         x.scatter(0, morch.tensor([[0.0]]), src)
     with pytest.raises(IndexError, match=r"scatter\(\): index 3 is out of bounds for dimension 0 with size 3"):
         x.scatter(0, morch.tensor([[3]]), src)
     for name in ("scatter", "scatter_add", "gather"):  # negative indices are errors, as in PyTorch
         args = (0, morch.tensor([[-1]])) + (() if name == "gather" else (src,))
-        with pytest.raises(IndexError, match=rf"{name}\(\): index -1 is out of bounds for dimension 0 with size 3"):
+        with pytest.raises(IndexError, match=rf"^{name}\(\): index -1 is out of bounds for dimension 0 with size 3"):
             getattr(x, name)(*args)
-    with pytest.raises(ValueError, match="same number of dimensions"):
+    with pytest.raises(ValueError, match=r"same number of dimensions .*index \(1,\), src \(2, 4\), input \(3, 4\)"):
         x.scatter(0, morch.tensor([0]), src)
-    with pytest.raises(ValueError, match="larger than src"):
+    with pytest.raises(ValueError, match=r"no larger than src \(2, 4\)"):
         x.scatter(0, morch.zeros(3, 4, dtype=morch.int64), src)
+    with pytest.raises(ValueError, match=r"apart from dimension 0"):
+        x.scatter(0, morch.zeros(1, 5, dtype=morch.int64), morch.ones(2, 5))
+    with pytest.raises(TypeError, match=r"scatter\(\): Expected self.dtype to be equal to src.dtype .*float64"):
+        x.scatter(0, morch.tensor([[0]]), src.double())
+    with pytest.raises(TypeError, match="scatter_add"):
+        x.scatter_add(0, morch.tensor([[0]]), src.double())
     with pytest.raises(TypeError, match="exactly one of src"):
         x.scatter(0, morch.tensor([[0]]), src, value=1.0)
-    with pytest.raises(ValueError, match="'add' or 'multiply'"):
-        x.scatter(0, morch.tensor([[0]]), src, reduce="max")
-    w = morch.ones(3, 4, requires_grad=True)
-    with pytest.raises(RuntimeError, match="not differentiable"):
-        w.scatter(0, morch.tensor([[0]]), src, reduce="multiply").sum().backward()
+    with pytest.raises(ValueError, match="'add' or 'multiply', got 'sum'"):  # 'sum' is scatter_reduce's
+        x.scatter(0, morch.tensor([[0]]), src, reduce="sum")
+    with pytest.raises(ValueError, match=r"gather\(\): Size does not match at dimension 1"):
+        x.gather(0, morch.zeros(1, 5, dtype=morch.int64))
+    with pytest.raises(ValueError, match=r"gather\(\): Index tensor must have the same number of dimensions"):
+        x.gather(0, morch.zeros(2, dtype=morch.int64))
+
+
+# ------------------------------------------------------------------ scatter_reduce
+SR_INDEX = np.array([[0, 2, 0, 2], [0, 0, 2, 0], [1, 0, 2, 2]])  # dim 0 of a (3, 4) input, with repeats
+SR_REDUCES = ["sum", "prod", "mean", "amax", "amin"]
+
+
+def _scatter_reduce_ref(a, dim, idx, src, reduce, include_self):
+    """A loop over the index: every position's list of values, reduced at the end."""
+    groups = {}
+    for pos in np.ndindex(idx.shape):
+        target = list(pos)
+        target[dim] = idx[pos]
+        groups.setdefault(tuple(target), []).append(src[pos])
+    out = a.copy()
+    fn = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}[reduce]
+    for target, values in groups.items():
+        out[target] = fn(values + ([a[target]] if include_self else []))
+    return out
+
+
+@pytest.mark.parametrize("reduce", SR_REDUCES)
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("dim", [0, -2])
+def test_scatter_reduce_forward_and_gradients(reduce, include_self, dim):
+    base, src = arrays([(3, 4), (3, 5)], domain="nonzero", seed=3)  # distinct values: no ties for amax/amin
+    idx = SR_INDEX
+
+    def fn(L, b, s):
+        return L.scatter_reduce(b, dim, L.tensor(idx), s, reduce, include_self=include_self)
+
+    check_numpy(fn, lambda b, s: _scatter_reduce_ref(b, 0, idx, s, reduce, include_self), [base, src])
+    check_grad(fn, [base, src])
+    check_gradgrad(fn, [base, src])
+    if torch is not None:  # PyTorch's backward needs src shaped as the index
+        check_torch(lambda L, b, s: b.scatter_reduce(dim, L.tensor(idx), s, reduce, include_self=include_self),
+                    [base, src[:, :4]], dtype="float64", atol=1e-10, rtol=1e-10)  # fmt: skip
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_gradients_with_zeros(include_self):
+    base = np.array([[0.0, 1.5, -2.0], [0.7, 0.0, 1.1]])
+    src = np.array([[2.0, 0.0, 0.0], [0.0, -1.3, 0.9], [0.8, 0.0, 1.2]])  # one, two or no zeros per position
+    idx = np.array([[0, 1, 0], [0, 0, 1], [1, 1, 0]])
+
+    def fn(L, b, s):
+        return L.scatter_reduce(b, 0, L.tensor(idx), s, "prod", include_self=include_self)
+
+    check_numpy(fn, lambda b, s: _scatter_reduce_ref(b, 0, idx, s, "prod", include_self), [base, src])
+    check_grad(fn, [base, src])
+    check_gradgrad(fn, [base, src])
+    if torch is not None:
+        check_torch(fn, [base, src], dtype="float64", atol=1e-12, rtol=1e-12)
+
+
+def test_scatter_reduce_integer_bool_and_nan_values_as_pytorch():
+    x = morch.tensor([[1, 2, 3]])
+    idx = morch.tensor([[0, 0, 2]])
+    s = morch.tensor([[-2, -3, 7]])
+    assert x.scatter_reduce(1, idx, s, "mean").tolist() == [[-2, 2, 5]]  # (1 - 2 - 3) / 3 floors to -2
+    assert x.scatter_reduce(1, idx, s, "amax", include_self=False).tolist() == [[-2, 2, 7]]
+    assert x.scatter_reduce(1, idx, s, "prod").dtype == morch.int64
+    b = morch.tensor([True, False, False])
+    bi, bs = morch.tensor([0, 1, 1]), morch.tensor([False, True, True])
+    assert b.scatter_reduce(0, bi, bs, "sum").tolist() == [True, True, False]
+    assert b.scatter_reduce(0, bi, bs, "prod", include_self=False).tolist() == [False, True, False]
+    nan = float("nan")
+    out = morch.tensor([1.0, nan, 3.0]).scatter_reduce(0, morch.tensor([0, 2]), morch.tensor([nan, 1.0]), "amax")
+    assert np.isnan(out[0].item()) and np.isnan(out[1].item()) and out[2].item() == 3.0
+    if torch is not None:
+        for reduce in SR_REDUCES:
+            for include_self in (True, False):
+                args = (1, torch.tensor([[0, 0, 2]]), torch.tensor([[-2, -3, 7]]), reduce)
+                t = torch.tensor([[1, 2, 3]]).scatter_reduce(*args, include_self=include_self)
+                m = x.scatter_reduce(1, idx, s, reduce, include_self=include_self)
+                assert m.tolist() == t.tolist(), (reduce, include_self)
+
+
+def test_scatter_reduce_in_place_and_ties():
+    w = morch.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    y = w * 1.0
+    y.scatter_reduce_(0, morch.tensor([0, 0, 1]), morch.tensor([3.0, 3.0, 0.5]), "amax")
+    assert y.tolist() == [3.0, 1.0, 2.0]
+    y.backward(morch.tensor([3.0, 1.0, 1.0]))
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]  # the tie of three at 0 shares: a third each
+    # without include_self the input's value takes no share (PyTorch still counts it in a tie)
+    s = morch.tensor([3.0, 3.0], requires_grad=True)
+    morch.tensor([3.0]).scatter_reduce(0, morch.tensor([0, 0]), s, "amax", include_self=False).backward()
+    assert s.grad.tolist() == [0.5, 0.5]
+
+
+def test_scatter_reduce_errors_name_the_problem():
+    x, src = morch.zeros(3, 4), morch.ones(2, 4)
+    idx = morch.tensor([[0, 1, 2, 0]])
+    with pytest.raises(ValueError, match=r"scatter_reduce\(\): reduce argument must be either sum, prod, mean, amax"):
+        x.scatter_reduce(0, idx, src, "max")
+    with pytest.raises(TypeError, match=r"scatter_reduce\(\): Expected dtype int64 for index .*, got float32"):
+        x.scatter_reduce(0, idx.float(), src, "sum")
+    with pytest.raises(IndexError, match=r"scatter_reduce\(\): index 3 is out of bounds for dimension 0 with size 3"):
+        x.scatter_reduce(0, idx + 1, src, "sum")
+    with pytest.raises(IndexError, match=r"scatter_reduce\(\): index -1 is out of bounds"):
+        x.scatter_reduce(0, idx - 1, src, "sum")
+    with pytest.raises(ValueError, match=r"scatter_reduce\(\): Index tensor must have the same number of dimensions"):
+        x.scatter_reduce(0, idx[0], src, "sum")
+    with pytest.raises(ValueError, match=r"scatter_reduce\(\): Expected index \(3, 4\) to be no larger than src"):
+        x.scatter_reduce(0, morch.zeros(3, 4, dtype=morch.int64), src, "sum")
+    with pytest.raises(TypeError, match=r"scatter_reduce\(\): Expected self.dtype to be equal to src.dtype"):
+        x.scatter_reduce(0, idx, src.double(), "sum")
+    with pytest.raises(TypeError, match="reduce='mean' is not implemented for bool"):
+        morch.tensor([True]).scatter_reduce(0, morch.tensor([0]), morch.tensor([True]), "mean")
+    with pytest.raises(IndexError, match=r"scatter_reduce: Dimension out of range"):
+        x.scatter_reduce(2, idx, src, "sum")
+    with pytest.raises(TypeError, match="reduce"):
+        morch.scatter_reduce(x, 0, idx, src)  # reduce is required, as in PyTorch
 
 
 def test_diagonal_errors_and_read_only_view():
