@@ -11,6 +11,7 @@ import numpy as np
 
 from morch import _alloc, dtypes
 from morch.autograd import grad_mode
+from morch.nn import _backward_hooks as _bh
 from morch.nn.parameter import Buffer, Parameter
 from morch.tensor import Tensor, _wrap, device
 from morch.utils.hooks import RemovableHandle
@@ -51,6 +52,18 @@ def _tensor_type_name(value) -> str:
     return type(value).__name__
 
 
+# every hook registry of a module, and its empty value
+_HOOK_ATTRS = (
+    ("_forward_hooks", {}),
+    ("_forward_pre_hooks", {}),
+    ("_forward_hooks_with_kwargs", set()),
+    ("_forward_hooks_always_called", set()),
+    ("_forward_pre_hooks_with_kwargs", set()),
+    ("_backward_hooks", {}),
+    ("_backward_pre_hooks", {}),
+)
+
+
 class Module:
     """Base class for all layers and models.
 
@@ -74,51 +87,143 @@ class Module:
         d["_buffers"] = {}
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = {}
-        d["_forward_hooks"] = {}
-        d["_forward_pre_hooks"] = {}
+        for key, default in _HOOK_ATTRS:
+            d[key] = type(default)()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     # ---------------------------------------------------------------- calling
     def __call__(self, *args, **kwargs):
-        if self._forward_pre_hooks or self._forward_hooks:
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), got {result!r}"
+                        )
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        state = None
+        if (self._backward_hooks or self._backward_pre_hooks) and grad_mode._enabled:
+            state = _bh.HookState(self, len(args))
+            if self._backward_hooks:
+                args = tuple(_bh.wire(list(args), state, "input"))
+        try:
+            out = self.forward(*args, **kwargs)
+        except Exception:
+            for key, hook in list(self._forward_hooks.items()):
+                if key in self._forward_hooks_always_called:
+                    try:
+                        self._run_forward_hook(key, hook, args, kwargs, None)
+                    except Exception:  # the forward's own error is the one to report
+                        pass
+            raise
+        for key, hook in list(self._forward_hooks.items()):
+            result = self._run_forward_hook(key, hook, args, kwargs, out)
             if result is not None:
                 out = result
+        if state is not None:
+            out = self._wire_outputs(out, state)
         return out
 
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+    def _run_forward_hook(self, key, hook, args, kwargs, out):
+        if key in self._forward_hooks_with_kwargs:
+            return hook(self, args, kwargs, out)
+        return hook(self, args, out)
+
+    @staticmethod
+    def _wire_outputs(out, state):
+        if isinstance(out, Tensor):
+            return _bh.wire([out], state, "output")[0]
+        if isinstance(out, (tuple, list)):
+            wired = _bh.wire(list(out), state, "output")
+            return type(out)(wired) if type(out) in (tuple, list) else type(out)(*wired)
+        return out
+
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
         """Call ``hook(module, args)`` before each forward; a returned value replaces the arguments.
 
         Args:
             hook: the callable.
             prepend: run it before the hooks already registered.
+            with_kwargs: call ``hook(module, args, kwargs)`` instead, which returns None or a
+                tuple ``(args, kwargs)`` replacing both.
         """
-        return self._add_hook(self._forward_pre_hooks, hook, prepend)
+        handle = self._add_hook(self._forward_pre_hooks, hook, prepend, (self._forward_pre_hooks_with_kwargs,))
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs.add(handle.id)
+        return handle
 
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:  # fmt: skip
         """Call ``hook(module, args, output)`` after each forward; a returned value replaces the output.
 
         Args:
             hook: the callable.
             prepend: run it before the hooks already registered.
+            with_kwargs: call ``hook(module, args, kwargs, output)`` instead.
+            always_call: also call it (with output None) when forward raises.
         """
-        return self._add_hook(self._forward_hooks, hook, prepend)
+        extra = (self._forward_hooks_with_kwargs, self._forward_hooks_always_called)
+        handle = self._add_hook(self._forward_hooks, hook, prepend, extra)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs.add(handle.id)
+        if always_call:
+            self._forward_hooks_always_called.add(handle.id)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are known,
+        before they flow into the module; a returned tuple replaces ``grad_output``.
+
+        ``grad_output`` has one entry per output tensor (None for an output that got no gradient).
+        Set up when the module is called: calls made before registering are not hooked.
+
+        Args:
+            hook: the callable.
+            prepend: run it before the hooks already registered.
+        """
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients of the module's inputs
+        are known; a returned tuple replaces ``grad_input``.
+
+        ``grad_input`` has one entry per positional argument (None where it is not a tensor that
+        needs a gradient); if no input needs one, the hook runs when ``grad_output`` is known.
+        As in PyTorch, the module's tensor inputs and outputs are then seen through an identity
+        node (here one copy of them per call), and only calls made after registering are hooked.
+
+        Args:
+            hook: the callable.
+            prepend: run it before the hooks already registered.
+        """
+        return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """Deprecated in PyTorch; morch gives it the behaviour of ``register_full_backward_hook``
+        (PyTorch's old form saw only the last op's gradients).
+
+        Args:
+            hook: the callable.
+        """
+        return self.register_full_backward_hook(hook)
 
     @staticmethod
-    def _add_hook(hooks: dict, hook: Callable, prepend: bool) -> RemovableHandle:
-        handle = RemovableHandle(hooks)
+    def _add_hook(hooks: dict, hook: Callable, prepend: bool, extra: tuple = ()) -> RemovableHandle:
+        handle = RemovableHandle(hooks, extra)
         hooks[handle.id] = hook
         if prepend:
             items = list(hooks.items())
@@ -199,8 +304,8 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        for key, default in (("_forward_hooks", {}), ("_forward_pre_hooks", {})):
-            self.__dict__.setdefault(key, default)
+        for key, default in _HOOK_ATTRS:
+            self.__dict__.setdefault(key, type(default)())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:

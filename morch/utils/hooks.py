@@ -10,16 +10,22 @@ class RemovableHandle:
 
     Args:
         hooks: the dict the hook was stored in, under this handle's ``id``.
+        extra: dicts or sets that may also hold the ``id`` (a hook's options), cleared with it.
     """
 
     _ids = itertools.count()
 
-    def __init__(self, hooks: dict):
-        self.hooks = hooks
+    def __init__(self, hooks: dict, extra: tuple = ()):
+        self.hooks, self.extra = hooks, extra
         self.id = next(RemovableHandle._ids)
 
     def remove(self) -> None:
         self.hooks.pop(self.id, None)
+        for d in self.extra:
+            if isinstance(d, set):
+                d.discard(self.id)
+            else:
+                d.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
         return self
