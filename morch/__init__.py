@@ -34,6 +34,8 @@ from morch.dtypes import (  # noqa: A004 - PyTorch's names shadow builtins here,
 )
 from morch.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from morch.serialization import load, save
+from morch._runtime import *  # noqa: F403
+from morch._runtime import __all__ as _runtime_all
 from morch import autograd, backends, cuda, ops  # noqa: E402
 from morch import nn, optim, utils  # noqa: E402
 import morch.utils.data  # noqa: E402
@@ -67,6 +69,7 @@ __all__ = (
      "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "half", "float",
      "double", "short", "int", "long"]
     + [n for n in _creation_all if n != "Size"]
+    + _runtime_all
     + _FUNCTIONAL
 )  # fmt: skip
 
