@@ -169,7 +169,69 @@ def test_recurrent_errors_name_the_layer_and_shapes():
         lstm(morch.randn(4, 2, 10, dtype=morch.float64))
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(2, 2, nonlinearity="sigmoid")
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        nn.LSTM(2, 2, proj_size=1)
     with pytest.raises(ValueError, match="expected input of shape"):
         nn.GRUCell(3, 4)(morch.randn(2, 5))
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize(
+    "kw", [{}, dict(num_layers=2, bidirectional=True), dict(num_layers=3, batch_first=True, bias=False)], ids=str
+)
+def test_lstm_with_projections_matches_pytorch(kw):
+    m, t = _pair("LSTM", 3, 5, proj_size=2, **kw)
+    shape = (2, 4, 3) if kw.get("batch_first") else (4, 2, 3)
+    _run_both(m, t, _x(*shape))
+    m.zero_grad()
+    t.zero_grad()
+    d = (2 if kw.get("bidirectional") else 1) * kw.get("num_layers", 1)
+    _run_both(m, t, _x(*shape), (_x(d, 2, 2, seed=1), _x(d, 2, 5, seed=2)))
+    m.zero_grad()
+    t.zero_grad()
+    _run_both(m, t, _x(4, 3), (_x(d, 2, seed=1), _x(d, 5, seed=2)))  # unbatched
+
+
+def test_lstm_projection_parameters_shapes_and_repr():
+    lstm = nn.LSTM(10, 20, num_layers=2, bidirectional=True, proj_size=5)
+    names = [n for n, _ in lstm.named_parameters()]
+    assert names[:6] == [
+        "weight_ih_l0",
+        "weight_hh_l0",
+        "bias_ih_l0",
+        "bias_hh_l0",
+        "weight_hr_l0",
+        "weight_ih_l0_reverse",
+    ]
+    assert len(names) == 20
+    assert lstm.weight_hr_l0.shape == (5, 20) and lstm.weight_hh_l1_reverse.shape == (80, 5)
+    assert lstm.weight_ih_l1.shape == (80, 10)  # two directions of 5 projected features
+    assert len(lstm.all_weights) == 4 and len(lstm.all_weights[0]) == 5
+    assert all(np.abs(p.detach().numpy()).max() <= 1 / math.sqrt(20) for p in lstm.parameters())
+    assert repr(lstm) == "LSTM(10, 20, proj_size=5, num_layers=2, bidirectional=True)"
+    out, (h, c) = lstm(morch.randn(7, 3, 10))
+    assert out.shape == (7, 3, 10) and h.shape == (4, 3, 5) and c.shape == (4, 3, 20)
+    assert len(nn.LSTM(2, 3, bias=False, proj_size=1).all_weights[0]) == 3
+
+
+def test_lstm_projection_gradients_against_finite_differences():
+    lstm = nn.LSTM(2, 3, num_layers=2, proj_size=2).double()
+    x = rand64(3, 2, 2)
+    h0, c0 = rand64(2, 2, 2, seed=1), rand64(2, 2, 3, seed=2)
+    assert gradcheck(lambda x, h, c, w: lstm(x, (h, c))[1][0] * w.sum(), (x, h0, c0, lstm.weight_hr_l1))
+
+
+def test_projection_errors_as_pytorch():
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        nn.LSTM(2, 3, proj_size=3)
+    with pytest.raises(ValueError, match="proj_size should be a positive integer or zero"):
+        nn.LSTM(2, 3, proj_size=-1)
+    with pytest.raises(TypeError, match="proj_size should be an integer, got 1.5"):
+        nn.LSTM(2, 3, proj_size=1.5)
+    for cls in (nn.RNN, nn.GRU):
+        with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM, not RNN or GRU"):
+            cls(2, 3, proj_size=1)
+    lstm = nn.LSTM(2, 3, proj_size=2)
+    with pytest.raises(ValueError, match=r"Expected hidden size \(1, 4, 2\), got \[1, 4, 3\]"):
+        lstm(morch.randn(5, 4, 2), (morch.zeros(1, 4, 3), morch.zeros(1, 4, 3)))
+    with pytest.raises(ValueError, match=r"Expected cell size \(1, 4, 3\), got \[1, 4, 2\]"):
+        lstm(morch.randn(5, 4, 2), (morch.zeros(1, 4, 2), morch.zeros(1, 4, 2)))
