@@ -29,7 +29,7 @@ from morch.nn.activation import (
     Threshold,
 )
 from morch.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from morch.nn.conv import Conv1d, Conv2d
+from morch.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from morch.nn.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from morch.nn.flatten import Flatten, Unflatten
 from morch.nn.linear import Bilinear, Identity, Linear
@@ -64,7 +64,7 @@ from morch.nn.sparse import Embedding
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Buffer",
     "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
-    "Identity", "Linear", "Bilinear", "Conv1d", "Conv2d",
+    "Identity", "Linear", "Bilinear", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Embedding", "Flatten", "Unflatten",

@@ -1496,3 +1496,136 @@ for _f in (glu, prelu, bilinear, conv1d, conv2d, unfold, fold, max_pool1d, max_p
            cosine_similarity, pairwise_distance, mse_loss, l1_loss, smooth_l1_loss, huber_loss, binary_cross_entropy,
            binary_cross_entropy_with_logits, kl_div, nll_loss, cross_entropy):  # fmt: skip
     _f.replayable = True
+
+
+# ====================================================================== transposed convolution
+def _check_conv_transpose_input(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name) -> None:
+    a, w = x._data, weight._data
+    if w.ndim != nd + 2:
+        raise InputError(f"{who(name)}: weight must be {nd + 2}-D (in_channels, out_channels/groups, *kernel), "
+                         f"got shape {tuple(w.shape)}")  # fmt: skip
+    if groups <= 0:
+        raise ValueError(f"{who(name)}: non-positive groups is not supported, got groups={groups}")
+    if w.shape[0] % groups:
+        raise InputError(
+            f"{who(name)}: in_channels ({w.shape[0]}, weight dim 0) must be divisible by groups ({groups})"
+        )
+    cin, spatial = w.shape[0], ["L"] if nd == 1 else ["H", "W"]
+    if a.ndim not in (nd + 1, nd + 2) or a.shape[-nd - 1] != cin:
+        raise InputError(
+            f"{who(name)}: expected input of shape ({', '.join(['N', str(cin)] + spatial)}) or "
+            f"({', '.join([str(cin)] + spatial)}) for weight of shape {tuple(w.shape)}, got shape {tuple(a.shape)}"
+        )
+    if a.dtype != w.dtype:
+        raise InputTypeError(
+            f"{who(name)}: input dtype {dtypes.from_numpy(a.dtype)} does not match the weight dtype "
+            f"{dtypes.from_numpy(w.dtype)} (convert the input, e.g. x.float(), or the module, e.g. .double())"
+        )
+    cout = w.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (cout,):
+        raise InputError(f"{who(name)}: bias must have shape ({cout},) (out_channels), got {shape_str(bias)}")
+
+
+@deferrable
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd: int, name) -> Tensor:
+    """The transposed convolution of conv_transpose1d / 2d (and their layers): the gradient of a
+    convolution with respect to its input (the Conv2dInputGrad op), one op per group."""
+    _check_conv_transpose_input(input, weight, bias, groups, nd, name)
+    if isinstance(padding, str):
+        raise TypeError(f"{who(name)}: padding must be an int or a tuple of {nd} ints, got {padding!r}")
+    stride, padding = ntuple(stride, nd, "stride"), ntuple(padding, nd, "padding")
+    dilation, output_padding = ntuple(dilation, nd, "dilation"), ntuple(output_padding, nd, "output_padding")
+    if min(stride) <= 0 or min(dilation) <= 0:
+        raise InputError(f"{who(name)}: stride and dilation must be positive, got stride={stride}, dilation={dilation}")
+    if min(padding) < 0 or min(output_padding) < 0:
+        raise InputError(f"{who(name)}: negative padding is not supported, got padding={padding}, "
+                         f"output_padding={output_padding}")  # fmt: skip
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise InputError(
+            f"{who(name)}: output_padding must be smaller than either stride or dilation, got "
+            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+        )
+    kernel = tuple(weight.shape[2:])
+    size = [
+        (i - 1) * s - 2 * p + d * (k - 1) + op + 1
+        for i, s, p, d, k, op in zip(input.shape[-nd:], stride, padding, dilation, kernel, output_padding)
+    ]
+    if min(size) <= 0:
+        raise InputError(
+            f"{who(name)}: input of spatial size {tuple(input.shape[-nd:])} with kernel {kernel}, stride {stride}, "
+            f"padding {padding}, dilation {dilation} and output_padding {output_padding} gives an empty output "
+            f"{tuple(size)}"
+        )
+    unbatched = input.ndim == nd + 1
+    x = input.unsqueeze(0) if unbatched else input
+    w = weight
+    if nd == 1:  # a 1-d transposed convolution is a 2-d one of height 1
+        x, w = x.unsqueeze(2), w.unsqueeze(2)
+        kernel, stride, dilation = (1,) + kernel, (1,) + stride, (1,) + dilation
+        padding, size = (0,) + padding, [1] + size
+    # x is read as the gradient of a convolution of an (N, C_out / groups, *size) input; when
+    # output_padding >= stride (allowed below the dilation) that convolution has more output pixels
+    # than x, and the missing ones are zeros
+    pad4 = (padding[0], padding[0], padding[1], padding[1])
+    oh, ow = N._conv_geometry(size[0], size[1], kernel, stride, pad4, dilation)
+    if (oh, ow) != tuple(x.shape[2:]):
+        x = pad(x, (0, ow - x.shape[3], 0, oh - x.shape[2]))
+    args = ((x.shape[0], w.shape[1], size[0], size[1]), kernel, stride, pad4, dilation)
+    if groups == 1:
+        out = N.Conv2dInputGrad.apply(x, w, args=args)
+    else:
+        parts = zip(x.chunk(groups, 1), w.chunk(groups, 0))
+        out = _mf.cat([N.Conv2dInputGrad.apply(xg, wg, args=args) for xg, wg in parts], 1)
+    if bias is not None:
+        out = out + bias.reshape(-1, 1, 1)
+    if nd == 1:
+        out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+@deferrable
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:  # fmt: skip
+    """1-d transposed convolution of (N, C_in, L) or (C_in, L) input: the gradient of conv1d with
+    respect to its input, of length (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1.
+
+    Args:
+        input: the input.
+        weight: (C_in, C_out / groups, k).
+        bias: (C_out,) or None.
+        stride: the stride of the convolution this is the gradient of.
+        padding: that convolution's padding (an int; cut from both ends of the output).
+        output_padding: extra length added at the end of the output (smaller than stride or dilation).
+        groups: split channels into this many independent groups.
+        dilation: spacing of the kernel taps.
+    """
+    return _conv_transpose(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, 1, "conv_transpose1d"
+    )
+
+
+@deferrable
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:  # fmt: skip
+    """2-d transposed convolution ("deconvolution") of (N, C_in, H, W) or (C_in, H, W) input: the
+    gradient of conv2d with respect to its input; H_out = (H - 1) * stride - 2 * padding +
+    dilation * (kH - 1) + output_padding + 1, and likewise W_out.
+
+    Args:
+        input: the input.
+        weight: (C_in, C_out / groups, kH, kW).
+        bias: (C_out,) or None.
+        stride: the stride of the convolution this is the gradient of (int or pair).
+        padding: that convolution's padding (int or pair; cut from both sides of the output).
+        output_padding: extra rows and columns added at the bottom and right of the output (int or
+            pair, smaller than stride or dilation).
+        groups: split channels into this many independent groups.
+        dilation: spacing of the kernel taps (int or pair).
+    """
+    return _conv_transpose(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, 2, "conv_transpose2d"
+    )
+
+
+__all__ += ["conv_transpose1d", "conv_transpose2d"]
+conv_transpose1d.replayable = conv_transpose2d.replayable = True
