@@ -28,6 +28,7 @@ from morch.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from morch.nn.attention import MultiheadAttention
 from morch.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from morch.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from morch.nn.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
@@ -60,6 +61,13 @@ from morch.nn.pooling import (
 )
 from morch.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from morch.nn.sparse import Embedding
+from morch.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Buffer",
@@ -74,4 +82,6 @@ __all__ = [
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
     "KLDivLoss", "CosineSimilarity", "PairwiseDistance",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+    "TransformerDecoder", "Transformer",
 ]  # fmt: skip

@@ -40,9 +40,10 @@ def _torch_parameters(fn) -> list[tuple[str, object]]:
             return [(p.name, p.default) for p in sig.parameters.values()]
     except ValueError:
         pass
-    doc = fn.__doc__
-    line = next(x.strip() for x in doc.strip().splitlines() if "(" in x)
-    tree = ast.parse("def f" + line[line.index("(") : line.index(")") + 1] + ": pass")
+    doc = fn.__doc__.strip()
+    start = doc.index("(")  # the signature on the docstring's first lines, possibly wrapped
+    line = " ".join(doc[start : doc.index(")", start) + 1].split())
+    tree = ast.parse("def f" + line + ": pass")
     args = tree.body[0].args
     defaults = [inspect.Parameter.empty] * (len(args.args) - len(args.defaults))
     defaults += [ast.literal_eval(d) for d in args.defaults]
