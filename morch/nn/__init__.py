@@ -68,6 +68,7 @@ from morch.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from morch.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Buffer",
@@ -84,4 +85,5 @@ __all__ = [
     "KLDivLoss", "CosineSimilarity", "PairwiseDistance",
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
     "TransformerDecoder", "Transformer",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
 ]  # fmt: skip

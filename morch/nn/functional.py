@@ -1630,6 +1630,11 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 __all__ += ["conv_transpose1d", "conv_transpose2d"]
 conv_transpose1d.replayable = conv_transpose2d.replayable = True
 
+
+from morch.nn.upsampling import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: E402
+
+__all__ += ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
+
 from morch.nn.attention import scaled_dot_product_attention  # noqa: E402
 
 __all__ += ["scaled_dot_product_attention"]
