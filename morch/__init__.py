@@ -38,6 +38,8 @@ from morch._runtime import *  # noqa: F403
 from morch._runtime import __all__ as _runtime_all
 from morch import autograd, backends, cuda, ops  # noqa: E402
 from morch import nn, optim, utils  # noqa: E402
+from morch import amp  # noqa: E402
+from morch.amp import autocast, is_autocast_enabled  # noqa: E402
 import morch.utils.data  # noqa: E402
 
 __version__ = "0.1.0"
@@ -70,6 +72,7 @@ __all__ = (
      "double", "short", "int", "long"]
     + [n for n in _creation_all if n != "Size"]
     + _runtime_all
+    + ["amp", "autocast", "is_autocast_enabled"]
     + _FUNCTIONAL
 )  # fmt: skip
 
