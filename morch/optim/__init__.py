@@ -4,9 +4,30 @@ from morch.optim import lr_scheduler
 from morch.optim.adadelta import Adadelta
 from morch.optim.adagrad import Adagrad
 from morch.optim.adam import Adam
+from morch.optim.adamax import Adamax
 from morch.optim.adamw import AdamW
+from morch.optim.asgd import ASGD
+from morch.optim.lbfgs import LBFGS
+from morch.optim.nadam import NAdam
 from morch.optim.optimizer import Optimizer
+from morch.optim.radam import RAdam
 from morch.optim.rmsprop import RMSprop
+from morch.optim.rprop import Rprop
 from morch.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adadelta", "Adagrad", "RMSprop", "lr_scheduler"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Adadelta",
+    "Adagrad",
+    "RMSprop",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "Rprop",
+    "ASGD",
+    "LBFGS",
+    "lr_scheduler",
+]

@@ -454,7 +454,8 @@ def _copy_value(value, param: Tensor | None, name, index=None):
                     f"but the parameter has shape {tuple(param._data.shape)}"
                 )
             if arr.dtype.kind == "f" and param._data.dtype.kind == "f":
-                out = _alloc.empty_like(param._data)  # the parameter's layout: updates run in one memory order
+                # the parameter's layout, so updates run in one memory order; 0-d state (ASGD's eta) stays 0-d
+                out = _alloc.empty_like(param._data) if arr.ndim else np.empty((), param._data.dtype)
                 out[...] = arr
                 return _wrap(out)
         return _wrap(np.array(arr))
