@@ -34,6 +34,9 @@ class Function:
     it then raises a clear error instead of silently returning zeros. List in ``unread_inputs``
     the positions of inputs whose values backward never reads (only shapes): changing those in
     place after the op ran is then allowed, as in PyTorch; other inputs are version-checked.
+
+    A subclass written for PyTorch (``@staticmethod forward(ctx, ...)`` and ``backward(ctx, ...)``
+    on tensors, or ``setup_context``) works too: it gets the ``apply`` of ``custom.py``.
     """
 
     # _producers: each input's grad_fn when the op ran (a later in-place op may give the input a new one)
@@ -42,6 +45,14 @@ class Function:
     differentiable = True
     unread_inputs: tuple = ()
     symbol: str | None = None  # infix symbol for printing (``+``), else the op's name is used
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # written PyTorch's way (static forward(ctx, ...) on tensors, or setup_context): see custom.py
+        if isinstance(cls.__dict__.get("forward"), staticmethod) or "setup_context" in cls.__dict__:
+            from morch.autograd.custom import ctx_apply
+
+            cls.apply = classmethod(ctx_apply)
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
@@ -174,3 +185,12 @@ def _op_error(cls, e: Exception, arrays) -> Exception:
     provider = getattr(cls, "provider", "morch")
     who = cls.__name__ if provider == "morch" else f"{cls.__name__} (op {cls.op_name!r} from plugin {provider!r})"
     return op_error(kind, f"{who}: {e} (inputs: {shapes})")
+
+
+def __getattr__(name: str):
+    # torch.autograd.function's helpers for PyTorch-style Functions, which live in custom.py
+    if name in ("FunctionCtx", "once_differentiable"):
+        from morch.autograd import custom
+
+        return getattr(custom, name)
+    raise AttributeError(f"module 'morch.autograd.function' has no attribute {name!r}")

@@ -2,8 +2,8 @@
 
 A module hook needs the gradients of *all* its outputs (or inputs) at once, but each tensor's
 gradient reaches its own node. So when such hooks are registered, the tensors that cross the
-module's boundary are packed into one flat array by a ``_Pack`` node and handed on as ``_Unpack``
-slices of it. The engine runs a node only after every consumer of its output: ``_Pack``'s backward
+module's boundary are packed into one flat array by a ``_Pack`` node and handed on as ``Slice``s
+of it (morch/autograd/custom.py). The engine runs a node only after every consumer of its output: ``_Pack``'s backward
 therefore sees every slice's gradient together, as one array, and calls the hooks there.
 Outputs are packed after forward (their node runs the pre hooks, then the hooks if no input needs
 a gradient); inputs are packed before it (their node runs the hooks with the inputs' gradients).
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from morch import functional as F
+from morch.autograd.custom import Slice
 from morch.autograd.function import Function
-from morch.tensor import Tensor, _wrap
+from morch.tensor import Tensor
 
 
 class HookState:
@@ -87,28 +87,6 @@ class _Pack(Function):
         return tuple(grad_inputs[pos] for pos in state.input_positions)
 
 
-class _Unpack(Function):
-    """Slice ``i`` of a ``_Pack``: the original tensor's value, dtype and shape."""
-
-    unread_inputs = (0,)
-
-    def forward(self, p, pack, i, start, shape, dtype):
-        self.pack, self.i, self.start = pack, i, start
-        return p[start : start + int(np.prod(shape, dtype=np.int64))].reshape(shape).astype(dtype, copy=False)
-
-    def backward(self, g):
-        self.pack.got[self.i] = True
-        p = self.inputs[0]._data
-        flat = g.reshape(-1)
-        before, after = self.start, p.shape[0] - self.start - flat._data.shape[0]
-        parts = [flat]
-        if before:
-            parts.insert(0, _wrap(np.zeros(before, p.dtype)))
-        if after:
-            parts.append(_wrap(np.zeros(after, p.dtype)))
-        return F.cat(parts) if len(parts) > 1 else flat
-
-
 def wire(tensors: list, state: HookState, side: str) -> list:
     """``tensors`` seen through one ``_Pack``; the same list if none of them needs a gradient."""
     picked = [i for i, t in enumerate(tensors) if isinstance(t, Tensor) and t._requires_grad and t.is_floating_point()]
@@ -122,6 +100,6 @@ def wire(tensors: list, state: HookState, side: str) -> list:
     out, start = list(tensors), 0
     for k, (i, t) in enumerate(zip(picked, chosen)):
         shape = t._data.shape
-        out[i] = _Unpack.apply(packed, pack=pack, i=k, start=start, shape=shape, dtype=t._data.dtype)
+        out[i] = Slice.apply(packed, node=pack, i=k, start=start, shape=shape, dtype=t._data.dtype)
         start += int(np.prod(shape, dtype=np.int64))
     return out
