@@ -33,6 +33,10 @@ def __getattr__(name):
         from morch.autograd import engine
 
         return getattr(engine, name)
+    if name == "functional":  # "import morch.autograd.functional": "from morch.autograd import ..." recurses here
+        import importlib
+
+        return importlib.import_module("morch.autograd.functional")
     if name in ("gradcheck", "gradgradcheck", "GradcheckError"):
         from morch.autograd import checks as _gc
 
