@@ -1,7 +1,21 @@
-"""``morch.nn.utils``: gradient clipping and converting parameters to and from one vector."""
+"""``morch.nn.utils``: gradient clipping, parameters to and from one vector, packed sequences,
+parametrizations and the older hook-based weight and spectral normalisation."""
 
+from morch.nn.utils import parametrizations as parametrizations
+from morch.nn.utils import parametrize as parametrize
 from morch.nn.utils import rnn as rnn  # the submodule, as torch.nn.utils.rnn
 from morch.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
 from morch.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+from morch.nn.utils.weight_norm import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector", "vector_to_parameters"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "get_total_norm",
+    "parameters_to_vector",
+    "vector_to_parameters",
+    "weight_norm",
+    "remove_weight_norm",
+    "spectral_norm",
+    "remove_spectral_norm",
+]
