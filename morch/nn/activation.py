@@ -6,6 +6,7 @@ import numpy as np
 
 from morch import dtypes
 from morch.nn import functional as F
+from morch.nn._util import InputError, shape_str
 from morch.nn.module import Module
 from morch.nn.parameter import Parameter
 from morch.tensor import Tensor, _wrap
@@ -339,3 +340,13 @@ class Softmin(Softmax):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (dim -3) at every position of (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input._data is not None and input.ndim not in (3, 4):
+            raise InputError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead "
+                             f"(shape {shape_str(input)})")  # fmt: skip
+        return F.softmax(input, -3)

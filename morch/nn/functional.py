@@ -1638,3 +1638,27 @@ __all__ += ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 from morch.nn.attention import scaled_dot_product_attention  # noqa: E402
 
 __all__ += ["scaled_dot_product_attention"]
+
+# functions defined next to their layers (shuffles, normalisation, pooling, alpha dropout, losses)
+from morch.nn.dropout import alpha_dropout, feature_alpha_dropout  # noqa: E402
+from morch.nn.fold import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
+from morch.nn.loss import (  # noqa: E402
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from morch.nn.normalization import instance_norm, local_response_norm, rms_norm  # noqa: E402
+from morch.nn.pooling import adaptive_max_pool1d, lp_pool1d, lp_pool2d  # noqa: E402
+
+__all__ += [
+    "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "instance_norm", "rms_norm", "local_response_norm",
+    "adaptive_max_pool1d", "lp_pool1d", "lp_pool2d", "alpha_dropout", "feature_alpha_dropout",
+    "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+    "cosine_embedding_loss", "multi_margin_loss", "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+]  # fmt: skip

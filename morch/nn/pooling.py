@@ -1,11 +1,18 @@
-"""Pooling layers: max, average and adaptive average/max pooling (vectorised over all windows)."""
+"""Pooling layers: max, average, power-average (LPPool) and adaptive average/max pooling (vectorised
+over all windows), with the functions ``lp_pool1d``, ``lp_pool2d`` and ``adaptive_max_pool1d``."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
+from morch import functional as _mf
+from morch.autograd.function import deferrable
 from morch.nn import functional as F
-from morch.nn._util import ntuple
+from morch.nn._util import InputError, ntuple, shape_str, who
 from morch.nn.module import Module
-from morch.tensor import Tensor
+from morch.tensor import Tensor, _wrap
 
 
 class _MaxPoolNd(Module):
@@ -160,3 +167,148 @@ class AdaptiveMaxPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+@deferrable
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling of (N, C, L) or (C, L) input to a fixed output length (adaptive_avg_pool1d's windows).
+
+    Args:
+        input: the input.
+        output_size: the output length (an int, or a 1-tuple; None keeps the input length).
+        return_indices: also return the index of each maximum.
+    """
+    if input.ndim not in (2, 3):
+        raise InputError(f"adaptive_max_pool1d: expected input of shape (N, C, L) or (C, L), got shape "
+                         f"{shape_str(input)}")  # fmt: skip
+    if isinstance(output_size, (list, tuple)):
+        if len(output_size) != 1:
+            raise ValueError(f"adaptive_max_pool1d: output_size must be an int or a 1-tuple, got {output_size!r}")
+        output_size = output_size[0]
+    if not return_indices:
+        return F.adaptive_max_pool2d(input.unsqueeze(-2), (1, output_size)).squeeze(-2)
+    size = input.shape[-1]
+    o = size if output_size is None else int(output_size)
+    if o <= 0:
+        raise ValueError(f"adaptive_max_pool1d: output_size must be positive, got {output_size!r}")
+    # windows of unequal length, each padded to the longest by repeating its last index
+    starts, ends = (np.arange(o) * size) // o, -(-(np.arange(1, o + 1) * size) // o)
+    win = np.minimum(starts[:, None] + np.arange(int((ends - starts).max())), ends[:, None] - 1)
+    vals = input._data[..., win]  # (..., o, longest window)
+    best = np.take_along_axis(np.broadcast_to(win, vals.shape), vals.argmax(-1)[..., None], -1)[..., 0]
+    idx = _wrap(best.astype(np.int64))
+    return _mf.gather(input, -1, idx), idx
+
+
+@deferrable
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd: int, name) -> Tensor:
+    if norm_type == math.inf or norm_type == -math.inf:
+        mp = F.max_pool1d if nd == 1 else F.max_pool2d
+        sign = 1 if norm_type > 0 else -1
+        return mp(input.abs() * sign, kernel_size, stride, 0, 1, ceil_mode) * sign
+    if norm_type == 0:
+        raise ValueError(f"{who(name)}: norm_type must not be 0")
+    if nd == 1:
+        k = ntuple(kernel_size, 1, "kernel_size")
+        out = F._avg_pool(input**norm_type, k, stride, 0, ceil_mode, True, None, 1, name)
+    else:
+        k = ntuple(kernel_size, 2, "kernel_size")
+        out = F._avg_pool(input**norm_type, k, stride, 0, ceil_mode, True, None, 2, name)
+    # sign(out) * relu(|out|), as PyTorch writes it, so that the gradient at 0 matches
+    return ((_mf.sign(out) * _mf.relu(_mf.abs(out))) * float(np.prod(k))) ** (1.0 / norm_type)
+
+
+@deferrable
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride=None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling of (N, C, L) or (C, L) input: (sum over each window of x^p)^(1/p).
+
+    p = inf gives max pooling of |x|. As in PyTorch, x^p of a negative x with a fractional p is nan.
+
+    Args:
+        input: the input.
+        norm_type: p.
+        kernel_size: window length.
+        stride: step between windows (defaults to kernel_size).
+        ceil_mode: round the output length up.
+    """
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1, "lp_pool1d")
+
+
+@deferrable
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling of (N, C, H, W) or (C, H, W) input: (sum over each window of x^p)^(1/p).
+
+    p = inf gives max pooling of |x|. As in PyTorch, x^p of a negative x with a fractional p is nan.
+
+    Args:
+        input: the input.
+        norm_type: p.
+        kernel_size: window size (int or pair).
+        stride: step between windows (defaults to kernel_size).
+        ceil_mode: round the output size up.
+    """
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2, "lp_pool2d")
+
+
+for _f in (lp_pool1d, lp_pool2d):
+    _f.replayable = True  # they read only shapes (adaptive_max_pool1d's indices read values)
+
+
+class AdaptiveMaxPool1d(Module):
+    """Max pooling of (N, C, L) or (C, L) input to a fixed output length.
+
+    Args:
+        output_size: the output length.
+        return_indices: also return the index of each maximum.
+    """
+
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input: Tensor):
+        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _LPPoolNd(Module):
+    _fn = None
+
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._fn(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")  # fmt: skip
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling of (N, C, L) or (C, L) input: (sum over each window of x^p)^(1/p).
+
+    Args:
+        norm_type: p (inf gives max pooling of |x|).
+        kernel_size: window length.
+        stride: step between windows (defaults to kernel_size).
+        ceil_mode: round the output length up.
+    """
+
+    _fn = staticmethod(lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling of (N, C, H, W) or (C, H, W) input: (sum over each window of x^p)^(1/p).
+
+    Args:
+        norm_type: p (inf gives max pooling of |x|).
+        kernel_size: window size (int or pair).
+        stride: step between windows (defaults to kernel_size).
+        ceil_mode: round the output size up.
+    """
+
+    _fn = staticmethod(lp_pool2d)
