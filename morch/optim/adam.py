@@ -93,49 +93,16 @@ class Adam(Optimizer):
             closure: a function that re-evaluates the model and returns the loss.
         """
         loss = self._run_closure(closure)
-        state = self.state
         for group in self.param_groups:
-            lr = group["lr"]
+            lr, eps, amsgrad = group["lr"], group["eps"], group["amsgrad"]
             beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                d = self._grad_array(p)
-                if d is None:
-                    continue
-                a = p._data
-                st = state[p]
-                if not st:
-                    st["step"] = self._new_step()
-                    st["exp_avg"] = _wrap(_alloc.zeros_like(a))
-                    st["exp_avg_sq"] = _wrap(_alloc.zeros_like(a))
-                    if amsgrad:
-                        st["max_exp_avg_sq"] = _wrap(_alloc.zeros_like(a))
-                step_arr = st["step"]._data
-                step_arr += 1
-                t = float(step_arr)
-                if decoupled:
-                    if weight_decay != 0:
-                        a *= 1 - lr * weight_decay
-                    d = self._effective_grad(a, d, 0, maximize)
-                else:
-                    d = self._effective_grad(a, d, weight_decay, maximize)
-                m = st["exp_avg"]._data
-                v = st["exp_avg_sq"]._data
-                s = self._scratch(a, 1)
-                # m += (1 - beta1) * (g - m): torch's lerp
-                np.subtract(d, m, out=s)
-                s *= 1 - beta1
-                m += s
-                v *= beta2
-                np.multiply(d, d, out=s)
-                s *= 1 - beta2
-                v += s
+            for p, a, d, st in self._params_with_grad(group, _init_moments):
+                t = self._count_step(st)
+                d = self._decayed_grad(group, a, d, group["decoupled_weight_decay"])
+                s = self._update_moments(st, a, d, beta1, beta2)
+                m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
                 if amsgrad:
-                    if "max_exp_avg_sq" not in st:  # amsgrad switched on after the state was made
+                    if "max_exp_avg_sq" not in st:  # also when amsgrad is switched on after the state was made
                         st["max_exp_avg_sq"] = _wrap(_alloc.zeros_like(a))
                     vmax = st["max_exp_avg_sq"]._data
                     np.maximum(vmax, v, out=vmax)
@@ -149,3 +116,10 @@ class Adam(Optimizer):
                 a -= s
                 p._version += 1
         return loss
+
+
+def _init_moments(st: dict, a: np.ndarray) -> None:
+    """Adam-family state: the step count and zeroed moving averages of the gradient and its square."""
+    st["step"] = Optimizer._new_step()
+    st["exp_avg"] = _wrap(_alloc.zeros_like(a))
+    st["exp_avg_sq"] = _wrap(_alloc.zeros_like(a))

@@ -70,30 +70,14 @@ class Adamax(Optimizer):
             closure: a function that re-evaluates the model and returns the loss.
         """
         loss = self._run_closure(closure)
-        state = self.state
         for group in self.param_groups:
             lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                d = self._grad_array(p)
-                if d is None:
-                    continue
-                a = p._data
-                st = state[p]
-                if not st:
-                    st["step"] = self._new_step()
-                    st["exp_avg"] = _wrap(_alloc.zeros_like(a))
-                    st["exp_inf"] = _wrap(_alloc.zeros_like(a))
-                step_arr = st["step"]._data
-                step_arr += 1
-                t = float(step_arr)
-                d = self._effective_grad(a, d, weight_decay, maximize)
+            for p, a, d, st in self._params_with_grad(group, _init):
+                t = self._count_step(st)
+                d = self._decayed_grad(group, a, d)
+                s = self._update_moments(st, a, d, beta1)
                 m, u = st["exp_avg"]._data, st["exp_inf"]._data
-                s = self._scratch(a, 1)
-                np.subtract(d, m, out=s)
-                s *= 1 - beta1
-                m += s
                 np.abs(d, out=s)
                 s += eps
                 u *= beta2
@@ -104,3 +88,9 @@ class Adamax(Optimizer):
                 a -= s
                 p._version += 1
         return loss
+
+
+def _init(st: dict, a: np.ndarray) -> None:
+    st["step"] = Optimizer._new_step()
+    st["exp_avg"] = _wrap(_alloc.zeros_like(a))
+    st["exp_inf"] = _wrap(_alloc.zeros_like(a))

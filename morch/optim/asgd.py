@@ -72,25 +72,16 @@ class ASGD(Optimizer):
             closure: a function that re-evaluates the model and returns the loss.
         """
         loss = self._run_closure(closure)
-        state = self.state
         for group in self.param_groups:
             lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                d = self._grad_array(p)
-                if d is None:
-                    continue
-                a = p._data
-                st = state[p]
+            for p, a, d, st in self._params_with_grad(group):
                 if not st:
                     st["step"] = self._new_step()
                     st["eta"] = _wrap(np.array(lr, dtypes.default_float()))
                     st["mu"] = _wrap(np.ones((), dtypes.default_float()))
                     st["ax"] = _wrap(_alloc.zeros_like(a))
-                step_arr = st["step"]._data
-                step_arr += 1
-                t = float(step_arr)
-                d = self._effective_grad(a, d, weight_decay, maximize)
+                t = self._count_step(st)
+                d = self._decayed_grad(group, a, d)
                 eta_arr, mu_arr = st["eta"]._data, st["mu"]._data
                 eta, mu = float(eta_arr), float(mu_arr)
                 a *= 1 - lambd * eta

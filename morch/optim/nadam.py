@@ -81,48 +81,21 @@ class NAdam(Optimizer):
             closure: a function that re-evaluates the model and returns the loss.
         """
         loss = self._run_closure(closure)
-        state = self.state
         for group in self.param_groups:
             lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
             momentum_decay = group["momentum_decay"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                d = self._grad_array(p)
-                if d is None:
-                    continue
-                a = p._data
-                st = state[p]
-                if not st:
-                    st["step"] = self._new_step()
-                    st["mu_product"] = _wrap(np.ones((), dtypes.default_float()))
-                    st["exp_avg"] = _wrap(_alloc.zeros_like(a))
-                    st["exp_avg_sq"] = _wrap(_alloc.zeros_like(a))
-                step_arr = st["step"]._data
-                step_arr += 1
-                t = float(step_arr)
-                if decoupled:
-                    if weight_decay != 0:
-                        a *= 1 - lr * weight_decay
-                    d = self._effective_grad(a, d, 0, maximize)
-                else:
-                    d = self._effective_grad(a, d, weight_decay, maximize)
+            for p, a, d, st in self._params_with_grad(group, _init):
+                t = self._count_step(st)
+                d = self._decayed_grad(group, a, d, group["decoupled_weight_decay"])
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
                 # the product is rounded to its own (default float) dtype every step, as in torch
                 mu_product_arr = st["mu_product"]._data
                 mu_product_arr *= mu
                 mu_product = float(mu_product_arr)
+                s = self._update_moments(st, a, d, beta1, beta2)
                 m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-                s = self._scratch(a, 1)
-                np.subtract(d, m, out=s)
-                s *= 1 - beta1
-                m += s
-                v *= beta2
-                np.multiply(d, d, out=s)
-                s *= 1 - beta2
-                v += s
                 denom = self._scratch(a, 2)
                 np.divide(v, 1 - beta2**t, out=denom)
                 np.sqrt(denom, out=denom)
@@ -136,3 +109,10 @@ class NAdam(Optimizer):
                 a -= s
                 p._version += 1
         return loss
+
+
+def _init(st: dict, a: np.ndarray) -> None:
+    st["step"] = Optimizer._new_step()
+    st["mu_product"] = _wrap(np.ones((), dtypes.default_float()))  # torch's state order: step, mu_product, moments
+    st["exp_avg"] = _wrap(_alloc.zeros_like(a))
+    st["exp_avg_sq"] = _wrap(_alloc.zeros_like(a))

@@ -275,6 +275,52 @@ class Optimizer:
         # as torch: the step count is a 0-d float tensor of the default float dtype
         return _wrap(np.zeros((), dtypes.default_float()))
 
+    def _params_with_grad(self, group: dict, init=None):
+        """``(p, p's array, its gradient array, its state)`` for each parameter of ``group`` that has
+        a gradient; ``init(state, array)`` fills the state of a parameter seen for the first time."""
+        state = self.state
+        for p in group["params"]:
+            d = self._grad_array(p)
+            if d is None:
+                continue
+            st = state[p]
+            if not st and init is not None:
+                init(st, p._data)
+            yield p, p._data, d, st
+
+    @staticmethod
+    def _count_step(st: dict) -> float:
+        """Add one to the state's step count; return the new count."""
+        step = st["step"]._data
+        step += 1
+        return float(step)
+
+    def _decayed_grad(self, group: dict, a: np.ndarray, d: np.ndarray, decoupled: bool = False) -> np.ndarray:
+        """The gradient with the group's weight decay and ``maximize``: L2 decay adds
+        ``weight_decay * a`` to it; decoupled decay (AdamW's) shrinks ``a`` by ``lr * weight_decay``."""
+        weight_decay, maximize = group["weight_decay"], group["maximize"]
+        if decoupled:
+            if weight_decay != 0:
+                a *= 1 - group["lr"] * weight_decay
+            return self._effective_grad(a, d, 0, maximize)
+        return self._effective_grad(a, d, weight_decay, maximize)
+
+    def _update_moments(self, st: dict, a: np.ndarray, d: np.ndarray, beta1: float, beta2: float | None = None):
+        """Adam's moving averages, in place: ``exp_avg += (1 - beta1) * (d - exp_avg)`` (torch's lerp)
+        and, given beta2, ``exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * d * d``. Returns the
+        scratch array used (slot 1), free for the caller."""
+        m, s = st["exp_avg"]._data, self._scratch(a, 1)
+        np.subtract(d, m, out=s)
+        s *= 1 - beta1
+        m += s
+        if beta2 is not None:
+            v = st["exp_avg_sq"]._data
+            v *= beta2
+            np.multiply(d, d, out=s)
+            s *= 1 - beta2
+            v += s
+        return s
+
     # ---------------------------------------------------------------- public API
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized tensors.

@@ -7,10 +7,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from morch import _alloc
-from morch.optim.adam import check_betas
+from morch.optim.adam import _init_moments, check_betas
 from morch.optim.optimizer import Optimizer, check_implementation_flags, check_nonnegative
-from morch.tensor import _wrap
 
 
 class RAdam(Optimizer):
@@ -78,41 +76,15 @@ class RAdam(Optimizer):
             closure: a function that re-evaluates the model and returns the loss.
         """
         loss = self._run_closure(closure)
-        state = self.state
         for group in self.param_groups:
             lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
             rho_inf = 2 / (1 - beta2) - 1
-            for p in group["params"]:
-                d = self._grad_array(p)
-                if d is None:
-                    continue
-                a = p._data
-                st = state[p]
-                if not st:
-                    st["step"] = self._new_step()
-                    st["exp_avg"] = _wrap(_alloc.zeros_like(a))
-                    st["exp_avg_sq"] = _wrap(_alloc.zeros_like(a))
-                step_arr = st["step"]._data
-                step_arr += 1
-                t = float(step_arr)
-                if decoupled:
-                    if weight_decay != 0:
-                        a *= 1 - lr * weight_decay
-                    d = self._effective_grad(a, d, 0, maximize)
-                else:
-                    d = self._effective_grad(a, d, weight_decay, maximize)
+            for p, a, d, st in self._params_with_grad(group, _init_moments):
+                t = self._count_step(st)
+                d = self._decayed_grad(group, a, d, group["decoupled_weight_decay"])
+                s = self._update_moments(st, a, d, beta1, beta2)
                 m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-                s = self._scratch(a, 1)
-                np.subtract(d, m, out=s)
-                s *= 1 - beta1
-                m += s
-                v *= beta2
-                np.multiply(d, d, out=s)
-                s *= 1 - beta2
-                v += s
                 bias_correction1 = 1 - beta1**t
                 bias_correction2 = 1 - beta2**t
                 rho_t = rho_inf - 2 * t * beta2**t / bias_correction2

@@ -77,17 +77,10 @@ class RMSprop(Optimizer):
             closure: a function that re-evaluates the model and returns the loss.
         """
         loss = self._run_closure(closure)
-        state = self.state
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             momentum, centered = group["momentum"], group["centered"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                d = self._grad_array(p)
-                if d is None:
-                    continue
-                a = p._data
-                st = state[p]
+            for p, a, d, st in self._params_with_grad(group):
                 if not st:
                     st["step"] = self._new_step()
                     st["square_avg"] = _wrap(_alloc.zeros_like(a))
@@ -96,7 +89,7 @@ class RMSprop(Optimizer):
                     if centered:
                         st["grad_avg"] = _wrap(_alloc.zeros_like(a))
                 st["step"]._data += 1
-                d = self._effective_grad(a, d, weight_decay, maximize)
+                d = self._decayed_grad(group, a, d)
                 v = st["square_avg"]._data
                 avg = self._scratch(a, 1)
                 v *= alpha

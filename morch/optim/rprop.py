@@ -72,17 +72,11 @@ class Rprop(Optimizer):
             closure: a function that re-evaluates the model and returns the loss.
         """
         loss = self._run_closure(closure)
-        state = self.state
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                d = self._grad_array(p)
-                if d is None:
-                    continue
-                a = p._data
-                st = state[p]
+            for p, a, d, st in self._params_with_grad(group):
                 if not st:
                     st["step"] = self._new_step()
                     st["prev"] = _wrap(_alloc.zeros_like(a))
