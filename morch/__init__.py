@@ -49,6 +49,9 @@ _alloc.tune()
 _FUNCTIONAL = [n for n in dir(_functional) if not n.startswith("_") and callable(getattr(_functional, n))
                and getattr(getattr(_functional, n), "__module__", None) == "morch.functional"]  # fmt: skip
 globals().update({n: getattr(_functional, n) for n in _FUNCTIONAL})
+from morch import linalg, testing  # noqa: E402
+
+globals().update(linalg.TOP_LEVEL)  # torch.det, torch.inverse ... beside torch.linalg
 
 
 def is_tensor(obj) -> _builtins.bool:
@@ -74,6 +77,7 @@ __all__ = (
     + _runtime_all
     + ["amp", "autocast", "is_autocast_enabled"]
     + _FUNCTIONAL
+    + ["linalg", "testing", *linalg.TOP_LEVEL]
 )  # fmt: skip
 
 

@@ -1956,3 +1956,34 @@ def log_softmax(input, dim: _int, dtype=None) -> Tensor:
     """
     t = _float_tensor(input) if dtype is None else _to_dtype(input, dtype)
     return N.LogSoftmax.apply(t, dim=dim)
+
+
+# ------------------------------------------------------------------ pairwise distances
+@deferrable
+def cdist(x1, x2, p: _float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The p-norm distance between every row of x1 and of x2, batched: (..., P, M), (..., R, M) -> (..., P, R).
+
+    Computed from all pairwise differences (P * R * M memory), so morch never takes PyTorch's
+    faster but less exact matrix-product route for p = 2; ``compute_mode`` is accepted and ignored.
+    Where two rows coincide the gradient is 0, as in PyTorch.
+
+    Args:
+        x1: a (..., P, M) floating-point tensor.
+        x2: a (..., R, M) tensor; the batch dimensions broadcast.
+        p: the order, 0 <= p <= inf (0 counts the differing coordinates).
+        compute_mode: accepted for PyTorch compatibility.
+    """
+    a, b = _pair(x1, x2)
+    for name, t in (("X1", a), ("X2", b)):
+        if t.ndim < 2:
+            raise ValueError(f"cdist only supports at least 2D tensors, {name} got: {t.ndim}D")
+        if _np_dtype(t).kind != "f":
+            raise TypeError(f"cdist only supports floating-point dtypes, {name} got: {_np_dtype(t)}")
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} X2: {b.shape[-1]}")
+    if p < 0:
+        raise ValueError(f"cdist only supports non-negative p values, got {p}")
+    diff = unsqueeze(a, -2) - unsqueeze(b, -3)
+    if p == 0:  # a count has no gradient; keep the result in the graph so backward gives zeros, as PyTorch does
+        return norm(diff, 0, -1) + sum(diff, -1) * 0.0
+    return norm(diff, p, -1)

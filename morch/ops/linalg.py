@@ -1,0 +1,371 @@
+"""Linear algebra ops: inverse, solve, determinants and the matrix factorisations.
+
+Everything works on batches of matrices in the last two dimensions. Backward formulas use morch
+ops on the op's inputs and outputs, so second derivatives work. A factorisation with several
+outputs (eigh, qr, svd) is one op per output, selected by ``part``: their gradient formulas are
+linear in the output gradients, so the engine's sum of the parts' gradients is the full gradient.
+Each part recomputes the factorisation; that costs time, and keeps every op single-output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from morch.autograd.function import Function, op_error
+from morch.tensor import _wrap
+
+
+class LinAlgError(RuntimeError):
+    """A matrix the operation cannot handle (singular, not positive-definite), as ``torch.linalg.LinAlgError``."""
+
+
+# ------------------------------------------------------------------ checks and error messages
+def check_matrix(a: np.ndarray, op: str, square: bool = False) -> None:
+    """A floating-point (batch of) matrix, square if asked, else a clear error naming ``op``."""
+    if a.dtype.kind != "f":
+        raise op_error(TypeError, f"{op}: Expected a floating point tensor as input. Got {a.dtype}")
+    if a.ndim < 2:
+        raise op_error(ValueError, f"{op}: The input tensor A must have at least 2 dimensions, got shape {a.shape}")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise op_error(
+            ValueError,
+            f"{op}: A must be batches of square matrices, but they are {a.shape[-2]} by {a.shape[-1]} matrices",
+        )
+
+
+def _batch_prefix(a: np.ndarray, index: int) -> str:
+    return f"(Batch element {index}): " if a.ndim > 2 else ""
+
+
+def _zero_pivot(m: np.ndarray) -> int | None:
+    """The 1-based position of the first zero pivot of LU with partial pivoting, as LAPACK reports it."""
+    u = m.astype(np.float64, copy=True)
+    n = u.shape[0]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(u[k:, k])))
+        if u[p, k] == 0:
+            return k + 1
+        u[[k, p]] = u[[p, k]]
+        u[k + 1 :, k:] -= np.outer(u[k + 1 :, k] / u[k, k], u[k, k:])
+    return None
+
+
+def _first_singular(a: np.ndarray) -> tuple[int, int | None]:
+    """The first batch element with a zero pivot, and that pivot's 1-based position (None if not found)."""
+    for i, m in enumerate(a.reshape(-1, *a.shape[-2:])):
+        k = _zero_pivot(m)
+        if k is not None:
+            return i, k
+    return 0, None
+
+
+def singular_error(a: np.ndarray, op: str) -> LinAlgError:
+    """PyTorch's message for a singular input: which batch element, which diagonal element of U is zero."""
+    i, k = _first_singular(a)
+    if k is None:  # LAPACK saw a zero pivot that this float64 elimination did not
+        return LinAlgError(f"{op}: The input matrix of shape {a.shape} is singular.")
+    return LinAlgError(
+        f"{op}: {_batch_prefix(a, i)}The diagonal element {k} is zero, the inversion could not be "
+        "completed because the input matrix is singular."
+    )
+
+
+def _inv(a: np.ndarray, op: str) -> np.ndarray:
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise singular_error(a, op) from None
+
+
+def _eye_like(t, n: int):
+    return _wrap(np.eye(n, dtype=t._data.dtype))
+
+
+def _diag_embed(v):
+    """A batch of diagonal matrices with ``v`` (..., n) on the diagonal, built differentiably."""
+    return v.unsqueeze(-1) * _eye_like(v, v.shape[-1])
+
+
+# ------------------------------------------------------------------ inverse, solve, determinants
+class Inv(Function):
+    op_name = "linalg_inv"
+
+    def forward(self, a):
+        check_matrix(a, "linalg.inv", square=True)
+        self.out = _inv(a, "linalg.inv")
+        return self.out
+
+    def backward(self, g):
+        y = self.output().mT
+        return -(y @ g @ y)
+
+
+class Solve(Function):
+    """X with A X = B; B is (..., n, k) here (the functional twin handles vectors)."""
+
+    op_name = "linalg_solve"
+
+    def forward(self, a, b):
+        check_matrix(a, "linalg.solve", square=True)
+        if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
+            raise op_error(
+                ValueError,
+                f"linalg.solve: incompatible shapes of A {a.shape} and B {b.shape} (A X = B needs B (..., n, k))",
+            )
+        try:
+            self.out = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            i, _ = _first_singular(a)
+            raise LinAlgError(
+                f"linalg.solve: {_batch_prefix(a, i)}The solver failed because the input matrix is singular."
+            ) from None
+        return self.out
+
+    def backward(self, g):
+        a, _ = self.inputs
+        gb = Solve.apply(a.mT, g)
+        return -(gb @ self.output().mT), gb
+
+
+class Det(Function):
+    """det(A); the gradient is adj(A)^T, taken from inv(A) or, for exactly singular A, from an SVD.
+
+    At an exactly singular matrix the gradient is a constant: second derivatives there are not
+    supported (they are elsewhere).
+    """
+
+    op_name = "linalg_det"
+
+    def forward(self, a):
+        check_matrix(a, "linalg.det", square=True)
+        self.out = np.asarray(np.linalg.det(a))
+        return self.out
+
+    def backward(self, g):
+        (a,) = self.inputs
+        if np.all(self.out != 0):
+            return (g * self.output()).unsqueeze(-1).unsqueeze(-1) * Inv.apply(a).mT
+        return g.unsqueeze(-1).unsqueeze(-1) * _wrap(_cofactors(a._data))
+
+
+def _cofactors(a: np.ndarray) -> np.ndarray:
+    """adj(A)^T for any square A: with A = U diag(s) Vh, it is det(U Vh) U diag(prod of the other s) Vh."""
+    u, s, vh = np.linalg.svd(a)
+    n = s.shape[-1]
+    others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(n)], axis=-1) if n else s
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * (u * others[..., None, :]) @ vh
+
+
+class SlogdetSign(Function):
+    op_name = "linalg_slogdet_sign"
+
+    def forward(self, a):
+        check_matrix(a, "linalg.slogdet", square=True)
+        return np.linalg.slogdet(a)[0]
+
+    def backward(self, g):
+        return None  # the sign is piecewise constant
+
+
+class Logabsdet(Function):
+    op_name = "linalg_slogdet_logabsdet"
+
+    def forward(self, a):
+        check_matrix(a, "linalg.slogdet", square=True)
+        return np.linalg.slogdet(a)[1]
+
+    def backward(self, g):
+        (a,) = self.inputs
+        return g.unsqueeze(-1).unsqueeze(-1) * Inv.apply(a).mT
+
+
+# ------------------------------------------------------------------ factorisations
+class Cholesky(Function):
+    """The lower factor L of A = L L^T (only the lower triangle of A is read, as in PyTorch)."""
+
+    op_name = "linalg_cholesky"
+
+    def forward(self, a):
+        check_matrix(a, "linalg.cholesky", square=True)
+        try:
+            self.out = np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            raise _not_positive_definite(a) from None
+        return self.out
+
+    def backward(self, g):
+        # Murray (2016): gA = L^-T Phi(L^T gL) L^-1 with Phi the lower triangle, diagonal halved, symmetrised
+        lo = self.output()
+        x = (lo.mT @ g).tril()
+        s = 0.5 * (x + x.tril(-1).mT)
+        li = Inv.apply(lo)
+        return li.mT @ s @ li
+
+
+def _not_positive_definite(a: np.ndarray) -> LinAlgError:
+    flat = a.reshape(-1, *a.shape[-2:])
+    for i, m in enumerate(flat):
+        for k in range(1, m.shape[0] + 1):
+            try:
+                np.linalg.cholesky(m[:k, :k])
+            except np.linalg.LinAlgError:
+                return LinAlgError(
+                    f"linalg.cholesky: {_batch_prefix(a, i)}The factorization could not be completed because the "
+                    f"input is not positive-definite (the leading minor of order {k} is not positive-definite)."
+                )
+    return LinAlgError(f"linalg.cholesky: The input of shape {a.shape} is not positive-definite.")
+
+
+class QR(Function):
+    """One factor (``part`` "Q" or "R") of the reduced QR factorisation A = QR."""
+
+    op_name = "linalg_qr"
+
+    def forward(self, a, part):
+        check_matrix(a, "linalg.qr")
+        q, r = np.linalg.qr(a, mode="reduced")
+        self.out = q if part == "Q" else r
+        self.part = part
+        return self.out
+
+    def backward(self, g):
+        (a,) = self.inputs
+        q = self.output() if self.part == "Q" else QR.apply(a, part="Q")
+        r = self.output() if self.part == "R" else QR.apply(a, part="R")
+        gq, gr = (g, None) if self.part == "Q" else (None, g)
+        m, n = a.shape[-2], a.shape[-1]
+        if m >= n:
+            return _qr_backward_tall(q, r, gq, gr)
+        # A = [X | Y] with X square: X = Q U, Y = Q V, R = [U | V] (Walter and Lehmann 2018)
+        y = a[..., :, m:]
+        u = r[..., :, :m]
+        gu = gr[..., :, :m] if gr is not None else None
+        gv = gr[..., :, m:] if gr is not None else None
+        if gv is not None:
+            gq = y @ gv.mT if gq is None else gq + y @ gv.mT
+        gx = _qr_backward_tall(q, u, gq, gu)
+        gy = q @ gv if gv is not None else (y * 0.0)
+        return _cat_last(gx, gy)
+
+
+def _cat_last(a, b):
+    from morch import functional as F
+
+    return F.cat([a, b], dim=-1)
+
+
+def _qr_backward_tall(q, r, gq, gr):
+    """Gradient for m >= n: gA = (gQ + Q copyltu(M)) R^-T with M = gR R^T - Q^T gQ."""
+    if gr is not None:
+        m_ = gr @ r.mT if gq is None else gr @ r.mT - q.mT @ gq
+    else:
+        m_ = -(q.mT @ gq)
+    up = m_.triu()
+    ga = q @ (up + up.triu(1).mT)
+    if gq is not None:
+        ga = ga + gq
+    return ga @ Inv.apply(r).mT
+
+
+class Eigh(Function):
+    """Eigenvalues (``part`` "values", ascending) or eigenvectors ("vectors") of a symmetric matrix."""
+
+    op_name = "linalg_eigh"
+
+    def forward(self, a, part, UPLO="L"):  # noqa: N803 - PyTorch's argument name
+        check_matrix(a, "linalg.eigh", square=True)
+        if UPLO not in ("L", "U"):
+            raise op_error(ValueError, f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+        w, v = np.linalg.eigh(a, UPLO=UPLO)
+        self.out = w if part == "values" else v
+        self.part, self.uplo = part, UPLO
+        return self.out
+
+    def backward(self, g):
+        (a,) = self.inputs
+        if self.part == "values":
+            v = Eigh.apply(a, part="vectors", UPLO=self.uplo)
+            return v @ _diag_embed(g) @ v.mT
+        # gA = V (skew(V^T gV) / E) V^T with E_ij = w_j - w_i: the skew part is the gauge-invariant one
+        w = Eigh.apply(a, part="values", UPLO=self.uplo)
+        v = self.output()
+        vg = v.mT @ g
+        skew = 0.5 * (vg - vg.mT)
+        e = w.unsqueeze(-2) - w.unsqueeze(-1) + _eye_like(w, w.shape[-1])
+        return v @ (skew / e) @ v.mT
+
+
+class SVD(Function):
+    """One factor (``part`` "U", "S" or "Vh") of A = U diag(S) Vh.
+
+    Gradients need the reduced factorisation (or a square A), as in PyTorch.
+    """
+
+    op_name = "linalg_svd"
+
+    def forward(self, a, part, full_matrices=False):
+        check_matrix(a, "linalg.svd")
+        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        self.out = {"U": u, "S": s, "Vh": vh}[part]
+        self.part, self.full = part, full_matrices
+        return self.out
+
+    def backward(self, g):
+        (a,) = self.inputs
+        m, n = a.shape[-2], a.shape[-1]
+        if self.full and m != n:
+            raise RuntimeError(
+                f"linalg.svd: gradients need full_matrices=False (got a {m}x{n} input with full_matrices=True)"
+            )
+        parts = {p: self.output() if p == self.part else SVD.apply(a, part=p) for p in ("U", "S", "Vh")}
+        u, s, vh = parts["U"], parts["S"], parts["Vh"]
+        if self.part == "S":
+            return (u * g.unsqueeze(-2)) @ vh
+        # PyTorch's svd_backward, one output gradient at a time
+        s2 = s * s
+        e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + _eye_like(s, s.shape[-1])
+        if self.part == "U":
+            uhgu = u.mT @ g
+            inner = (uhgu - uhgu.mT) / e * s.unsqueeze(-2)
+            ga = u @ inner @ vh
+            if m > n:
+                gus = g / s.unsqueeze(-2)
+                ga = ga + (gus - u @ (u.mT @ gus)) @ vh
+            return ga
+        v, gv = vh.mT, g.mT
+        vhgv = vh @ gv
+        inner = s.unsqueeze(-1) * (vhgv - vhgv.mT) / e
+        ga = u @ inner @ vh
+        if m < n:
+            gvs = gv / s.unsqueeze(-2)
+            ga = ga + u @ (gvs.mT - (gvs.mT @ v) @ vh)
+        return ga
+
+
+class Pinv(Function):
+    """The Moore-Penrose pseudo-inverse, dropping singular values at or below max(atol, rtol * largest)."""
+
+    op_name = "linalg_pinv"
+
+    def forward(self, a, atol, rtol):
+        check_matrix(a, "linalg.pinv")
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        top = s.max(axis=-1, keepdims=True, initial=0.0)
+        keep = s > np.maximum(atol, rtol * top)
+        s_inv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0).astype(a.dtype)
+        self.out = np.swapaxes(vh, -1, -2) @ (s_inv[..., :, None] * np.swapaxes(u, -1, -2))
+        return self.out
+
+    def backward(self, g):
+        # Golub and Pereyra (1973), for inputs of constant rank
+        (a,) = self.inputs
+        p = self.output()
+        pt = p.mT
+        m, n = a.shape[-2], a.shape[-1]
+        left = _eye_like(a, m) - a @ p  # projection onto the complement of range(A)
+        right = _eye_like(a, n) - p @ a
+        return -(pt @ g @ pt) + left @ g.mT @ (p @ pt) + (pt @ p) @ g.mT @ right
+
+
+OPS = [Inv, Solve, Det, SlogdetSign, Logabsdet, Cholesky, QR, Eigh, SVD, Pinv]
