@@ -1,1 +1,3 @@
-"""Utilities (``morch.utils.data``)."""
+"""Utilities: ``morch.utils.data`` (datasets, loaders) and ``morch.utils.checkpoint``."""
+
+from morch.utils import checkpoint as checkpoint
