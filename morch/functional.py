@@ -1987,3 +1987,661 @@ def cdist(x1, x2, p: _float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_i
     if p == 0:  # a count has no gradient; keep the result in the graph so backward gives zeros, as PyTorch does
         return norm(diff, 0, -1) + sum(diff, -1) * 0.0
     return norm(diff, p, -1)
+
+
+# ------------------------------------------------------------------ fused arithmetic (BLAS-style), from existing ops
+def _scaled(t: Tensor, k) -> Tensor:
+    return t if k == 1 else t * k
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` (input broadcasts to the product's shape).
+
+    Args:
+        input: the tensor added.
+        mat1: an (n, m) matrix.
+        mat2: an (m, p) matrix.
+        beta: input's factor (0 ignores input, NaNs included, as PyTorch).
+        alpha: the product's factor.
+    """
+    prod = _scaled(mm(mat1, mat2), alpha)
+    return prod if beta == 0 else _scaled(_tensor(input), beta) + prod
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)``.
+
+    Args:
+        input: the vector added.
+        mat: an (n, m) matrix.
+        vec: an (m,) vector.
+        beta: input's factor.
+        alpha: the product's factor.
+    """
+    prod = _scaled(mv(mat, vec), alpha)
+    return prod if beta == 0 else _scaled(_tensor(input), beta) + prod
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices.
+
+    Args:
+        input: the tensor added.
+        batch1: (b, n, m) matrices.
+        batch2: (b, m, p) matrices.
+        beta: input's factor.
+        alpha: the products' factor.
+    """
+    prod = _scaled(bmm(batch1, batch2), alpha)
+    return prod if beta == 0 else _scaled(_tensor(input), beta) + prod
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``.
+
+    Args:
+        input: the tensor added.
+        batch1: (b, n, m) matrices.
+        batch2: (b, m, p) matrices.
+        beta: input's factor.
+        alpha: the summed products' factor.
+    """
+    prod = _scaled(sum(bmm(batch1, batch2), 0), alpha)
+    return prod if beta == 0 else _scaled(_tensor(input), beta) + prod
+
+
+def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2``.
+
+    Args:
+        input: the tensor added to.
+        tensor1: the first factor.
+        tensor2: the second factor.
+        value: the product's factor.
+    """
+    return _tensor(input) + _scaled(_tensor(tensor1) * tensor2, value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2``.
+
+    Args:
+        input: the tensor added to.
+        tensor1: the numerator.
+        tensor2: the denominator.
+        value: the quotient's factor.
+    """
+    return _tensor(input) + _scaled(_tensor(tensor1) / tensor2, value)
+
+
+def lerp(input, end, weight) -> Tensor:
+    """``input + weight * (end - input)``; weight is a number or a tensor.
+
+    Args:
+        input: the start.
+        end: the end.
+        weight: the interpolation weight.
+    """
+    t = _tensor(input)
+    return t + weight * (_tensor(end) - t)
+
+
+def logaddexp(input, other) -> Tensor:
+    """``log(exp(input) + exp(other))`` without overflow.
+
+    Args:
+        input: the first tensor.
+        other: the second tensor.
+    """
+    a, b = _pair(_float_tensor(input), other)
+    m = maximum(a, b)  # its gradient cancels out: the shift only keeps exp from overflowing
+    m = where(isfinite(m), m, 0.0)  # both -inf (or an inf): no shift, the result follows from exp
+    return log(exp(a - m) + exp(b - m)) + m
+
+
+def logaddexp2(input, other) -> Tensor:
+    """``log2(2**input + 2**other)`` without overflow.
+
+    Args:
+        input: the first tensor.
+        other: the second tensor.
+    """
+    return logaddexp(_float_tensor(input) * math.log(2), _float_tensor(other) * math.log(2)) / math.log(2)
+
+
+def hypot(input, other) -> Tensor:
+    """``sqrt(input**2 + other**2)`` elementwise.
+
+    Args:
+        input: the first leg.
+        other: the second leg.
+    """
+    a, b = _pair(_float_tensor(input), other)
+    return sqrt(a * a + b * b)
+
+
+def xlogy(input, other) -> Tensor:
+    """``input * log(other)``, and 0 where input is 0 (unless other is NaN), as PyTorch.
+
+    Args:
+        input: the factor (a tensor or a number).
+        other: the argument of the log (a tensor or a number).
+    """
+    a, b = _pair(input, other)
+    a, b = _float_tensor(a), _float_tensor(b)
+    zero = (a == 0) & ~isnan(b)
+    return where(zero, 0.0, a * log(where(zero, 1.0, b)))
+
+
+def logit(input, eps: _float | None = None) -> Tensor:
+    """``log(p / (1 - p))``, with p clamped to [eps, 1 - eps] when eps is given.
+
+    Args:
+        input: probabilities.
+        eps: the clamp, or None for none (0 and 1 give -inf and inf).
+    """
+    p = _float_tensor(input)
+    if eps is not None:
+        p = clamp(p, eps, 1 - eps)
+    return log(p / (1 - p))
+
+
+def clamp_min(input, min) -> Tensor:  # noqa: A002
+    """``clamp(input, min=min)``.
+
+    Args:
+        input: the input.
+        min: the lower bound (a number or a tensor).
+    """
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max) -> Tensor:  # noqa: A002
+    """``clamp(input, max=max)``.
+
+    Args:
+        input: the input.
+        max: the upper bound (a number or a tensor).
+    """
+    return clamp(input, max=max)
+
+
+def nan_to_num(input, nan: _float = 0.0, posinf: _float | None = None, neginf: _float | None = None) -> Tensor:
+    """NaN, +inf and -inf replaced by numbers (by default 0 and the dtype's largest and smallest
+    finite values); the gradient is 1 where the input was finite and 0 where it was replaced.
+
+    Args:
+        input: the input.
+        nan: the value for NaN.
+        posinf: the value for +inf (None: the largest finite value).
+        neginf: the value for -inf (None: the smallest finite value).
+    """
+    t = _tensor(input)
+    nd = _np_dtype(t)
+    if nd.kind != "f":
+        return t.clone()
+    info = np.finfo(nd)
+    hi = _float(info.max) if posinf is None else posinf
+    lo = _float(info.min) if neginf is None else neginf
+    out = where(isnan(t), nan, t)
+    out = where(out == math.inf, hi, out)
+    return where(out == -math.inf, lo, out)
+
+
+@deferrable
+def tensordot(a, b, dims=2) -> Tensor:
+    """Contract the last ``dims`` dimensions of a with the first ``dims`` of b, or the listed ones.
+
+    Args:
+        a: the first tensor.
+        b: the second tensor.
+        dims: a number of dimensions, or a pair of lists of dimensions to contract.
+    """
+    a, b = _pair(a, b)
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, _int):
+        if dims < 0:
+            raise ValueError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, _int) else list(d) for d in dims)
+    if len(da) != len(db):
+        raise ValueError(f"both dimension lists should have same length, got {da} and {db}")
+    da, db = [d % a.ndim for d in da], [d % b.ndim for d in db]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise ValueError(
+                f"contracted dimensions need to match, but first has size {a.shape[x]} in dim {x} and second has "
+                f"size {b.shape[y]} in dim {y}"
+            )
+    free_a = [d for d in range(a.ndim) if d not in da]
+    free_b = [d for d in range(b.ndim) if d not in db]
+    k = math.prod(a.shape[d] for d in da)
+    left = permute(a, free_a + da).reshape(-1, k)
+    right = permute(b, db + free_b).reshape(k, -1)
+    return (left @ right).reshape(*[a.shape[d] for d in free_a], *[b.shape[d] for d in free_b])
+
+
+@deferrable
+def inner(input, other) -> Tensor:
+    """The sum of products over the last dimension of both (a scalar times the other for 0-d inputs).
+
+    Args:
+        input: the first tensor.
+        other: the second tensor.
+    """
+    a, b = _pair(input, other)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return tensordot(a, b, ([-1], [-1]))
+
+
+# ------------------------------------------------------------------ building, repeating and indexing helpers
+@deferrable
+def repeat_interleave(input, repeats=None, dim: _int | None = None, *, output_size: _int | None = None) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place; with only an
+    integer tensor, ``repeat_interleave(repeats)`` gives each index i repeated repeats[i] times.
+
+    Args:
+        input: the input (flattened when dim is None).
+        repeats: a number, or a tensor of one count per element along dim.
+        dim: the dimension, or None to flatten first.
+        output_size: the total length (checked).
+    """
+    if repeats is None:  # torch.repeat_interleave(counts)
+        counts = _tensor(input)
+        return _wrap(np.repeat(np.arange(counts.shape[0]), counts._data))
+    t = _tensor(input)
+    if dim is None:
+        t, dim = t.reshape(-1), 0
+    d = norm_dim(dim, t.ndim, "repeat_interleave")
+    n = t.shape[d]
+    reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if reps.ndim > 1 or (reps.ndim == 1 and reps.shape[0] not in (1, n)):
+        raise ValueError(
+            f"repeat_interleave: repeats must have the same size as input along dim ({n}), got {reps.shape}"
+        )
+    if (reps < 0).any():
+        raise ValueError("repeat_interleave: repeats can not be negative")
+    idx = np.repeat(np.arange(n), np.broadcast_to(reps, (n,)))
+    if output_size is not None and output_size != idx.shape[0]:
+        raise ValueError(f"repeat_interleave: output_size {output_size} does not match the total {idx.shape[0]}")
+    return index_select(t, d, _wrap(idx))
+
+
+@deferrable
+def take_along_dim(input, indices, dim: _int | None = None) -> Tensor:
+    """Values picked along ``dim`` at ``indices`` (which broadcast against input), as numpy's
+    take_along_axis; with dim None, from the flattened input.
+
+    Args:
+        input: the input.
+        indices: integer indices.
+        dim: the dimension, or None.
+    """
+    t, idx = _tensor(input), _tensor(indices)
+    if dim is None:
+        return gather(t.reshape(-1), 0, idx.reshape(-1))
+    d = norm_dim(dim, t.ndim, "take_along_dim")
+    if idx.ndim != t.ndim:
+        raise ValueError(
+            f"take_along_dim: input and indices should have the same number of dimensions, but got {t.ndim} "
+            f"dimensions for input, and {idx.ndim} dimensions for indices"
+        )
+    shape_t = [builtins.max(a, b) if i != d else a for i, (a, b) in enumerate(zip(t.shape, idx.shape))]
+    shape_i = [builtins.max(a, b) if i != d else b for i, (a, b) in enumerate(zip(t.shape, idx.shape))]
+    return gather(t.expand(*shape_t), d, idx.expand(*shape_i))
+
+
+def tensor_split(input, indices_or_sections, dim: _int = 0) -> tuple:
+    """Split into ``n`` nearly equal parts (the first ones one longer), or at the given indices.
+
+    Args:
+        input: the input.
+        indices_or_sections: a number of parts, or a list/tensor of split indices.
+        dim: the dimension.
+    """
+    t = _tensor(input)
+    d = norm_dim(dim, t.ndim, "tensor_split")
+    n = t.shape[d]
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        ios = ios.tolist() if ios.ndim else ios.item()
+    if isinstance(ios, _int):
+        if ios <= 0:
+            raise ValueError(f"number of sections must be larger than 0, got {ios}")
+        q, r = divmod(n, ios)
+        bounds = [i * q + builtins.min(i, r) for i in range(ios + 1)]
+    else:
+        bounds = [0, *ios, n]
+    key = [slice(None)] * t.ndim
+    parts = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        key[d] = slice(lo, builtins.max(lo, hi))
+        parts.append(t[tuple(key)])
+    return tuple(parts)
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-d tensors: 'ij' (matrix: grid i varies along dimension i) or 'xy'
+    (Cartesian: the first two inputs' dimensions swapped) indexing; PyTorch's default is 'ij'.
+
+    Args:
+        tensors: 1-d (or 0-d) tensors, or one list of them.
+        indexing: 'ij' or 'xy'.
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    ts = [_tensor(t).reshape(-1) for t in tensors]
+    if indexing is None:
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = [t.shape[0] for t in ts]
+    grids = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = shape[i]
+        grids.append(t.reshape(*view).expand(*shape))
+    if swap:  # computed on (y, x, ...) with 'ij': hand back in the callers' order
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+@deferrable
+def diag_embed(input, offset: _int = 0, dim1: _int = -2, dim2: _int = -1) -> Tensor:
+    """Batches of diagonal matrices: the last dimension of input becomes the ``offset`` diagonal
+    of new dimensions ``dim1``, ``dim2``.
+
+    Args:
+        input: the diagonals, (..., n).
+        offset: which diagonal (0 main, >0 above, <0 below).
+        dim1: the output dimension of the rows.
+        dim2: the output dimension of the columns.
+    """
+    t = _tensor(input)
+    n = t.shape[-1] + builtins.abs(offset)
+    out_ndim = t.ndim + 1
+    d1, d2 = norm_dim(dim1, out_ndim, "diag_embed"), norm_dim(dim2, out_ndim, "diag_embed")
+    if d1 == d2:
+        raise ValueError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    k = np.arange(t.shape[-1])
+    rows, cols = (k, k + offset) if offset >= 0 else (k - offset, k)
+    lead = tuple(t.shape[:-1])
+    base = _wrap(np.zeros(lead + (n, n), dtype=_np_dtype(t)))
+    out = index_put(base, (Ellipsis, _wrap(rows), _wrap(cols)), t)
+    order = [i for i in range(out_ndim) if i not in (d1, d2)]
+    perm = [0] * out_ndim
+    for src, dst in enumerate(order + [d1, d2]):
+        perm[dst] = src
+    return permute(out, perm)
+
+
+# ------------------------------------------------------------------ counting, searching and sets (no gradients)
+@deferrable
+def unique(input, sorted: _bool = True, return_inverse: _bool = False, return_counts: _bool = False,  # noqa: A002
+           dim: _int | None = None):  # fmt: skip
+    """The distinct values (sorted), optionally with each element's index into them and their counts;
+    with ``dim``, the distinct slices along that dimension.
+
+    Args:
+        input: the input.
+        sorted: accepted (the values are always sorted, as PyTorch's CPU result).
+        return_inverse: also return, for each element (slice), the index of its value.
+        return_counts: also return how often each value occurs.
+        dim: the dimension whose slices are compared, or None for elements.
+    """
+    a = _tensor(input)._data
+    if dim is None:
+        vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True)
+        inv = inv.reshape(a.shape)
+    else:
+        d = norm_dim(dim, a.ndim, "unique")
+        vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
+        inv = inv.reshape(-1)
+    out = [_wrap(vals)]
+    if return_inverse:
+        out.append(_wrap(inv.astype(np.int64)))
+    if return_counts:
+        out.append(_wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@deferrable
+def unique_consecutive(input, return_inverse: _bool = False, return_counts: _bool = False, dim: _int | None = None):
+    """Each run of equal consecutive elements (or slices along ``dim``) reduced to one.
+
+    Args:
+        input: the input.
+        return_inverse: also return, for each element, the index of its run.
+        return_counts: also return the length of each run.
+        dim: the dimension, or None for the flattened input.
+    """
+    a = _tensor(input)._data
+    if dim is None:
+        flat = a.reshape(-1)
+        change = np.empty(flat.shape[0], dtype=bool)
+        change[:1] = True
+        change[1:] = flat[1:] != flat[:-1]
+        vals, shape_inv = flat[change], a.shape
+    else:
+        d = norm_dim(dim, a.ndim, "unique_consecutive")
+        moved = np.moveaxis(a, d, 0).reshape(a.shape[d], -1)
+        change = np.empty(moved.shape[0], dtype=bool)
+        change[:1] = True
+        change[1:] = (moved[1:] != moved[:-1]).any(axis=1)
+        vals, shape_inv = np.compress(change, a, axis=d), (a.shape[d],)
+    out = [_wrap(vals)]
+    if return_inverse:
+        out.append(_wrap((np.cumsum(change) - 1).astype(np.int64).reshape(shape_inv)))
+    if return_counts:
+        starts = np.flatnonzero(change)
+        out.append(_wrap(np.diff(np.append(starts, change.shape[0])).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@deferrable
+def bincount(input, weights=None, minlength: _int = 0) -> Tensor:
+    """How often each value 0, 1, ... occurs in a 1-d non-negative integer tensor (or the sums of
+    ``weights`` at those positions).
+
+    Args:
+        input: 1-d non-negative integers.
+        weights: optional weights, one per element.
+        minlength: the least length of the result.
+    """
+    a = _tensor(input)._data
+    if a.ndim != 1 or a.dtype.kind not in "iub":
+        raise ValueError(f"bincount only supports 1-d non-negative integral inputs, got {a.ndim}-d {a.dtype}")
+    if a.size and a.min() < 0:
+        raise ValueError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return _wrap(np.bincount(a, minlength=minlength).astype(np.int64))
+    w = _tensor(weights)._data
+    if w.shape != a.shape:
+        raise ValueError(f"weights should be 1-d and have the same length as input, got {w.shape} and {a.shape}")
+    out_dtype = w.dtype if w.dtype.kind == "f" else np.float64
+    return _wrap(np.bincount(a, weights=w, minlength=minlength).astype(out_dtype))
+
+
+@deferrable
+def searchsorted(sorted_sequence, input, *, out_int32: _bool = False, right: _bool = False, side: str | None = None,
+                 sorter=None) -> Tensor:  # fmt: skip
+    """Where each value of ``input`` would be inserted into ``sorted_sequence`` (along its last
+    dimension, row by row for batched sequences) to keep it sorted.
+
+    Args:
+        sorted_sequence: a sorted 1-d tensor, or (..., M) rows sorted along the last dimension.
+        input: the values (a tensor or a number); batched sequences need matching leading dims.
+        out_int32: return int32 instead of int64.
+        right: return the last suitable position instead of the first.
+        side: 'left' or 'right' (overrides right).
+        sorter: indices that sort sorted_sequence, if it is not sorted itself.
+    """
+    seq = _tensor(sorted_sequence)._data
+    vals = _tensor(input)._data
+    if side is not None:
+        if side not in ("left", "right"):
+            raise ValueError(f"side can only be 'left' or 'right' but got {side!r}")
+        if right and side == "left":
+            raise ValueError("side and right can't be set to opposites, got side of left while right was True")
+        right = side == "right"
+    if sorter is not None:
+        seq = np.take_along_axis(seq, _tensor(sorter)._data, axis=-1)
+    how = "right" if right else "left"
+    if seq.ndim == 1:
+        out = np.searchsorted(seq, vals, side=how)
+    else:
+        if vals.shape[:-1] != seq.shape[:-1]:
+            raise ValueError(
+                f"searchsorted: boundaries tensor should have the same leading dimensions as input, got "
+                f"{tuple(seq.shape)} and {tuple(vals.shape)}"
+            )
+        rows_s, rows_v = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
+        out = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(rows_s, rows_v)]).reshape(vals.shape)
+    return _wrap(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
+
+
+@deferrable
+def bucketize(input, boundaries, *, out_int32: _bool = False, right: _bool = False) -> Tensor:
+    """The bucket of each value given sorted 1-d ``boundaries`` (searchsorted with the arguments swapped).
+
+    Args:
+        input: the values.
+        boundaries: a sorted 1-d tensor.
+        out_int32: return int32 instead of int64.
+        right: as searchsorted's right.
+    """
+    if _tensor(boundaries).ndim != 1:
+        raise ValueError(f"boundaries tensor must be 1 dimension, but got dim({_tensor(boundaries).ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+@deferrable
+def isin(elements, test_elements, *, assume_unique: _bool = False, invert: _bool = False) -> Tensor:
+    """Whether each element of ``elements`` occurs in ``test_elements``.
+
+    Args:
+        elements: a tensor (or a number).
+        test_elements: a tensor (or a number).
+        assume_unique: accepted (a hint only).
+        invert: return the opposite.
+    """
+    a, b = _tensor(elements)._data, _tensor(test_elements)._data
+    return _wrap(np.isin(a, b, invert=invert))
+
+
+@deferrable
+def histc(input, bins: _int = 100, min: _float = 0, max: _float = 0) -> Tensor:  # noqa: A002
+    """A histogram of equal-width bins between min and max (the data's range when both are 0);
+    values outside are ignored.
+
+    Args:
+        input: a floating-point tensor.
+        bins: the number of bins.
+        min: the lower end.
+        max: the upper end.
+    """
+    a = _tensor(input)._data
+    if a.dtype.kind != "f":
+        raise TypeError(f"histc: expected a floating-point tensor, got {a.dtype}")
+    lo, hi = _float(min), _float(max)
+    if lo == hi and a.size:
+        lo, hi = _float(a.min()), _float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise ValueError(f"histc: max must be larger than min, got min {lo} and max {hi}")
+    counts, _ = np.histogram(a, bins=bins, range=(lo, hi))
+    return _wrap(counts.astype(a.dtype))
+
+
+def _triangle_indices(row: _int, col: _int, offset: _int, upper: _bool, dtype) -> Tensor:
+    r, c = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
+    nd = np.int64 if dtype is None else dtypes.to_numpy(dtype)
+    return _wrap(np.stack([r, c]).astype(nd))
+
+
+def tril_indices(row: _int, col: _int, offset: _int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (2, N) coordinates of the lower triangle of a row x col matrix (below diagonal ``offset``).
+
+    Args:
+        row: the number of rows.
+        col: the number of columns.
+        offset: the diagonal (0 main, >0 above, <0 below).
+        dtype: the index dtype (int64 by default).
+        device: 'cpu' or None.
+        layout: accepted.
+    """
+    return _triangle_indices(row, col, offset, False, dtype)
+
+
+def triu_indices(row: _int, col: _int, offset: _int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (2, N) coordinates of the upper triangle of a row x col matrix (from diagonal ``offset``).
+
+    Args:
+        row: the number of rows.
+        col: the number of columns.
+        offset: the diagonal (0 main, >0 above, <0 below).
+        dtype: the index dtype (int64 by default).
+        device: 'cpu' or None.
+        layout: accepted.
+    """
+    return _triangle_indices(row, col, offset, True, dtype)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """Every combination of one element from each 1-d tensor, as rows (a 1-d tensor for one input).
+
+    Args:
+        tensors: 1-d tensors.
+    """
+    grids = meshgrid(*tensors, indexing="ij")
+    if len(grids) == 1:
+        return grids[0]
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+@deferrable
+def block_diag(*tensors) -> Tensor:
+    """A block-diagonal matrix from 0-, 1- or 2-d tensors (0-d and 1-d ones count as 1 x n blocks).
+
+    Args:
+        tensors: the blocks, in order.
+    """
+    blocks = [_tensor(t) for t in tensors]
+    blocks = [b.reshape(1, 1) if b.ndim == 0 else b.reshape(1, -1) if b.ndim == 1 else b for b in blocks]
+    for b in blocks:
+        if b.ndim != 2:
+            raise ValueError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input has {b.ndim}")
+    if not blocks:
+        return _wrap(np.zeros((0, 0), dtypes.default_float()))
+    nd = np.result_type(*[_np_dtype(b) for b in blocks])
+    width = builtins.sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        b = _cast(b, nd)
+        rows.append(I.ConstantPad.apply(b, widths=((0, 0), (left, width - left - b.shape[1]))))
+        left += b.shape[1]
+    return cat(rows, 0)
+
+
+@deferrable
+def kron(input, other) -> Tensor:
+    """The Kronecker product: every element of input times the whole of other, as blocks.
+
+    Args:
+        input: the first tensor.
+        other: the second tensor.
+    """
+    a, b = _pair(input, other)
+    nd = builtins.max(a.ndim, b.ndim)
+    a = a.reshape(*([1] * (nd - a.ndim)), *a.shape)
+    b = b.reshape(*([1] * (nd - b.ndim)), *b.shape)
+    ea = a.reshape(*[s for n in a.shape for s in (n, 1)])
+    eb = b.reshape(*[s for n in b.shape for s in (1, n)])
+    return (ea * eb).reshape(*[x * y for x, y in zip(a.shape, b.shape)])

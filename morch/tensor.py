@@ -1003,10 +1003,26 @@ def _bind_methods() -> None:
         "expand_as broadcast_to view_as reshape_as index_select gather masked_fill split chunk unbind narrow "
         "eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or logical_xor equal allclose "
         "matmul mm bmm dot mv outer sort argsort topk median nanmedian masked_select nonzero diff roll scatter "
-        "scatter_add scatter_reduce count_nonzero select"
+        "scatter_add scatter_reduce count_nonzero select "
+        "addmm addmv baddbmm addbmm addcmul addcdiv lerp logaddexp logaddexp2 hypot xlogy logit clamp_min clamp_max "
+        "nan_to_num inner repeat_interleave take_along_dim tensor_split diag_embed unique unique_consecutive "
+        "bincount isin histc kron"
     ).split()
     for name in same:
         setattr(Tensor, name, getattr(_F, name))
+
+    def _in_place(name):
+        def method(self, *args, **kwargs):
+            return self._update(getattr(self._src(), name)(*args, **kwargs))
+
+        method.__name__ = name + "_"
+        method.__doc__ = f"In-place ``{name}``."
+        return method
+
+    for (
+        name
+    ) in "addmm addmv baddbmm addbmm addcmul addcdiv lerp clamp_min clamp_max nan_to_num logit hypot xlogy".split():
+        setattr(Tensor, name + "_", _in_place(name))
 
     def _varargs(fn):
         def method(self, *shape, **kw):

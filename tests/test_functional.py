@@ -188,6 +188,14 @@ STATIC_CALLS = [
     "a.scatter(1, L.tensor([[0], [3]]), 2.5)",
     "a.scatter(1, L.tensor([[0], [3]]), a)",
     "a.scatter_reduce(1, L.tensor([[0, 0], [3, 1]]), a, 'amax', include_self=False)",
+    "L.tensordot(a, a, dims=([1], [1]))",
+    "a.repeat_interleave(2, dim=0)",
+    "L.take_along_dim(a, L.tensor([[0], [1]]), dim=1)",
+    "L.diag_embed(a)",
+    "L.kron(a, a)",
+    "L.addmm(a[:, :2], a, a.t()[:, :2])",
+    "L.lerp(a, a * 2, 0.5)",
+    "L.logaddexp(a, a)",
 ]
 
 
