@@ -35,6 +35,7 @@ from morch.dtypes import (  # noqa: A004 - PyTorch's names shadow builtins here,
 from morch.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from morch.serialization import load, save
 from morch._runtime import *  # noqa: F403
+from morch._dtype_info import can_cast, finfo, iinfo, promote_types, result_type
 from morch._runtime import __all__ as _runtime_all
 from morch import autograd, backends, cuda, ops  # noqa: E402
 from morch import nn, optim, utils  # noqa: E402
@@ -75,7 +76,7 @@ __all__ = (
      "double", "short", "int", "long"]
     + [n for n in _creation_all if n != "Size"]
     + _runtime_all
-    + ["amp", "autocast", "is_autocast_enabled"]
+    + ["amp", "autocast", "is_autocast_enabled", "finfo", "iinfo", "promote_types", "result_type", "can_cast"]
     + _FUNCTIONAL
     + ["linalg", "testing", *linalg.TOP_LEVEL]
 )  # fmt: skip

@@ -2645,3 +2645,12 @@ def kron(input, other) -> Tensor:
     ea = a.reshape(*[s for n in a.shape for s in (n, 1)])
     eb = b.reshape(*[s for n in b.shape for s in (1, n)])
     return (ea * eb).reshape(*[x * y for x, y in zip(a.shape, b.shape)])
+
+
+def sgn(input) -> Tensor:
+    """The sign of each element (-1, 0, 1); for real tensors the same as ``sign``.
+
+    Args:
+        input: the input.
+    """
+    return sign(input)

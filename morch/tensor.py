@@ -350,6 +350,32 @@ class Tensor:
         """Cast to bool (nonzero is True)."""
         return self.type(dtypes.bool)
 
+    def short(self) -> Tensor:
+        """Cast to int16."""
+        return self.type(dtypes.int16)
+
+    def char(self) -> Tensor:
+        """Cast to int8."""
+        return self.type(dtypes.int8)
+
+    def byte(self) -> Tensor:
+        """Cast to uint8."""
+        return self.type(dtypes.uint8)
+
+    def bfloat16(self) -> Tensor:
+        """Refused: morch has no bfloat16 dtype (numpy has none)."""
+        raise TypeError("bfloat16: morch has no bfloat16 dtype; use float32 (or float16 to save memory)")
+
+    @property
+    def itemsize(self) -> int:
+        """The size of one element in bytes."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the elements take (numel * itemsize)."""
+        return self._data.nbytes
+
     # ---------------------------------------------------------------- autograd
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None):
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
@@ -1006,7 +1032,7 @@ def _bind_methods() -> None:
         "scatter_add scatter_reduce count_nonzero select "
         "addmm addmv baddbmm addbmm addcmul addcdiv lerp logaddexp logaddexp2 hypot xlogy logit clamp_min clamp_max "
         "nan_to_num inner repeat_interleave take_along_dim tensor_split diag_embed unique unique_consecutive "
-        "bincount isin histc kron"
+        "bincount isin histc kron sgn"
     ).split()
     for name in same:
         setattr(Tensor, name, getattr(_F, name))
@@ -1019,10 +1045,30 @@ def _bind_methods() -> None:
         method.__doc__ = f"In-place ``{name}``."
         return method
 
-    for (
-        name
-    ) in "addmm addmv baddbmm addbmm addcmul addcdiv lerp clamp_min clamp_max nan_to_num logit hypot xlogy".split():
-        setattr(Tensor, name + "_", _in_place(name))
+    in_place = (
+        "addmm addmv baddbmm addbmm addcmul addcdiv lerp clamp_min clamp_max nan_to_num logit hypot xlogy "
+        "abs log logical_not sgn sign"
+    )
+    for name in in_place.split():
+        if not hasattr(Tensor, name + "_"):
+            setattr(Tensor, name + "_", _in_place(name))
+
+    def _new_shape_in_place(name):
+        def method(self, *args, **kwargs):
+            if self._requires_grad:
+                raise RuntimeError(
+                    f"{name}_: morch cannot change the shape of a tensor that requires grad in place "
+                    f"(its graph keeps the old shape); use the out-of-place {name}(...) instead"
+                )
+            self._data = getattr(_F, name)(self, *args, **kwargs)._data  # a view: same memory, new shape
+            return self
+
+        method.__name__ = name + "_"
+        method.__doc__ = f"In-place ``{name}``: this tensor takes the new shape (its memory is unchanged)."
+        return method
+
+    for name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes"):
+        setattr(Tensor, name + "_", _new_shape_in_place(name))
 
     def _varargs(fn):
         def method(self, *shape, **kw):
