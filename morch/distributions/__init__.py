@@ -1,0 +1,30 @@
+"""``morch.distributions``: probability distributions with sampling (reparameterised where
+possible), log-densities, entropies and KL divergences, as ``torch.distributions``.
+
+Draws come from morch's global generator, so ``morch.manual_seed`` makes them repeatable (they
+are not the same numbers as PyTorch's). Not here: distributions that need the gamma function
+(Beta, Gamma, Dirichlet, Poisson, StudentT, ...), transforms and TransformedDistribution.
+"""
+
+from morch.distributions import constraints
+from morch.distributions.continuous import Exponential, Laplace, MultivariateNormal, Normal, Uniform
+from morch.distributions.discrete import Bernoulli, Categorical, OneHotCategorical
+from morch.distributions.distribution import Distribution
+from morch.distributions.independent import Independent
+from morch.distributions.kl import kl_divergence, register_kl
+
+__all__ = [
+    "constraints",
+    "Distribution",
+    "Normal",
+    "Uniform",
+    "Exponential",
+    "Laplace",
+    "MultivariateNormal",
+    "Bernoulli",
+    "Categorical",
+    "OneHotCategorical",
+    "Independent",
+    "kl_divergence",
+    "register_kl",
+]

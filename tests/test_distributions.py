@@ -1,0 +1,163 @@
+"""morch.distributions: log_prob/entropy/cdf/mean/variance and KL against closed forms and torch,
+sample shapes and statistics, gradients through rsample and log_prob, and validation errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import morch
+from helpers import requires_torch, torch
+from morch import distributions as D
+
+
+def _cases(L):
+    """(name, distribution, a value in its support) built with library L, float64."""
+    t = lambda x: L.tensor(x, dtype=L.float64)  # noqa: E731
+    Dl = L.distributions
+    return [
+        ("normal", Dl.Normal(t([0.0, 1.0]), t([1.0, 2.0])), t([0.5, -0.3])),
+        ("uniform", Dl.Uniform(t([0.0, -1.0]), t([2.0, 3.0])), t([1.0, 0.5])),
+        ("exponential", Dl.Exponential(t([0.5, 2.0])), t([0.3, 1.2])),
+        ("laplace", Dl.Laplace(t([0.0, 1.0]), t([2.0, 0.5])), t([1.0, -1.0])),
+        ("bernoulli_p", Dl.Bernoulli(probs=t([0.2, 0.7])), t([1.0, 0.0])),
+        ("bernoulli_l", Dl.Bernoulli(logits=t([-1.0, 2.0])), t([0.0, 1.0])),
+        ("categorical_p", Dl.Categorical(probs=t([[0.2, 0.3, 0.5], [1.0, 1.0, 2.0]])), L.tensor([2, 0])),
+        ("categorical_l", Dl.Categorical(logits=t([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])), L.tensor([1, 2])),
+        ("onehot", Dl.OneHotCategorical(probs=t([0.2, 0.3, 0.5])), t([0.0, 1.0, 0.0])),
+        (
+            "mvn_cov",
+            Dl.MultivariateNormal(t([0.0, 1.0]), covariance_matrix=t([[2.0, 0.5], [0.5, 1.0]])),
+            t([0.3, -0.2]),
+        ),
+        ("mvn_tril", Dl.MultivariateNormal(t([[0.0, 1.0]]), scale_tril=t([[1.0, 0.0], [0.4, 2.0]])), t([0.3, -0.2])),
+        ("mvn_prec", Dl.MultivariateNormal(t([0.0, 0.0]), precision_matrix=t([[2.0, 0.3], [0.3, 1.0]])), t([1.0, 2.0])),
+        ("independent", Dl.Independent(Dl.Normal(t([0.0, 1.0]), t([1.0, 2.0])), 1), t([0.5, -0.3])),
+    ]
+
+
+def _stats(d, v):
+    out = {"log_prob": d.log_prob(v), "entropy": d.entropy(), "mean": d.mean, "variance": d.variance}
+    out.update(batch=tuple(d.batch_shape), event=tuple(d.event_shape))
+    return out
+
+
+@requires_torch
+def test_densities_and_moments_match_torch():
+    ours, theirs = _cases(morch), _cases(torch)
+    for (name, dm, vm), (_, dt, vt) in zip(ours, theirs):
+        a, b = _stats(dm, vm), _stats(dt, vt)
+        for key in a:
+            if key in ("batch", "event"):
+                assert a[key] == b[key], (name, key)
+            else:
+                np.testing.assert_allclose(
+                    a[key].numpy(), b[key].numpy(), rtol=1e-10, atol=1e-12, err_msg=f"{name} {key}"
+                )
+    for (name, dm, vm), (_, dt, vt) in zip(ours, theirs):
+        if name in ("normal", "uniform", "exponential", "laplace"):
+            np.testing.assert_allclose(dm.cdf(vm).numpy(), dt.cdf(vt).numpy(), rtol=1e-10, err_msg=name)
+
+
+@requires_torch
+def test_kl_divergences_match_torch():
+    def pairs(L):
+        t = lambda x: L.tensor(x, dtype=L.float64)  # noqa: E731
+        Dl = L.distributions
+        return [
+            (Dl.Normal(t([0.0, 1.0]), t([1.0, 2.0])), Dl.Normal(t([1.0, 0.0]), t([0.5, 1.0]))),
+            (Dl.Bernoulli(probs=t([0.2, 0.7])), Dl.Bernoulli(logits=t([0.5, -1.0]))),
+            (Dl.Categorical(probs=t([0.2, 0.3, 0.5])), Dl.Categorical(logits=t([1.0, 0.0, -1.0]))),
+            (Dl.Uniform(t(0.0), t(1.0)), Dl.Uniform(t(-1.0), t(2.0))),
+            (Dl.Exponential(t([0.5, 2.0])), Dl.Exponential(t([1.0, 1.0]))),
+            (Dl.Laplace(t(0.0), t(2.0)), Dl.Laplace(t(1.0), t(0.5))),
+            (
+                Dl.MultivariateNormal(t([0.0, 1.0]), covariance_matrix=t([[2.0, 0.5], [0.5, 1.0]])),
+                Dl.MultivariateNormal(t([1.0, 0.0]), scale_tril=t([[1.0, 0.0], [0.3, 2.0]])),
+            ),
+            (
+                Dl.Independent(Dl.Normal(t([0.0, 1.0]), t([1.0, 2.0])), 1),
+                Dl.Independent(Dl.Normal(t([1.0, 1.0]), t([1.0, 1.0])), 1),
+            ),
+        ]
+
+    for (pm, qm), (pt, qt) in zip(pairs(morch), pairs(torch)):
+        np.testing.assert_allclose(
+            D.kl_divergence(pm, qm).numpy(), torch.distributions.kl_divergence(pt, qt).numpy(), rtol=1e-10
+        )
+
+
+def test_normal_by_hand_and_kl_closed_form():
+    d = D.Normal(0.0, 2.0)
+    assert d.log_prob(morch.tensor(1.0)).item() == pytest.approx(-0.125 - math.log(2) - 0.5 * math.log(2 * math.pi))
+    assert d.entropy().item() == pytest.approx(0.5 + 0.5 * math.log(2 * math.pi) + math.log(2))
+    kl = D.kl_divergence(D.Normal(0.0, 1.0), D.Normal(1.0, 1.0))
+    assert kl.item() == pytest.approx(0.5)
+    assert D.kl_divergence(D.Uniform(0.0, 2.0), D.Uniform(0.0, 1.0)).item() == math.inf
+
+
+def test_sample_shapes_and_statistics():
+    morch.manual_seed(0)
+    n = D.Normal(morch.tensor([0.0, 3.0]), morch.tensor([1.0, 0.5]))
+    x = n.sample((20000,))
+    assert x.shape == (20000, 2) and not x.requires_grad
+    np.testing.assert_allclose(x.numpy().mean(0), [0.0, 3.0], atol=0.03)
+    np.testing.assert_allclose(x.numpy().std(0), [1.0, 0.5], atol=0.02)
+    c = D.Categorical(probs=morch.tensor([0.1, 0.6, 0.3]))
+    s = c.sample((20000,))
+    assert s.dtype == morch.int64 and s.shape == (20000,)
+    np.testing.assert_allclose(np.bincount(s.numpy(), minlength=3) / 20000, [0.1, 0.6, 0.3], atol=0.015)
+    b = D.Bernoulli(probs=morch.tensor([0.25]))
+    assert abs(b.sample((20000,)).mean().item() - 0.25) < 0.015
+    mv = D.MultivariateNormal(morch.zeros(2), covariance_matrix=morch.tensor([[2.0, 0.8], [0.8, 1.0]]))
+    y = mv.sample((20000,)).numpy()
+    np.testing.assert_allclose(np.cov(y.T), [[2.0, 0.8], [0.8, 1.0]], atol=0.06)
+    assert D.Exponential(morch.tensor(2.0)).sample((20000,)).mean().item() == pytest.approx(0.5, abs=0.02)
+    assert D.Uniform(-1.0, 3.0).sample((5, 2)).shape == (5, 2)
+    morch.manual_seed(1)
+    first = n.sample((3,))
+    morch.manual_seed(1)
+    assert np.array_equal(first.numpy(), n.sample((3,)).numpy())  # the global generator decides
+
+
+def test_gradients_through_rsample_and_log_prob():
+    loc = morch.tensor([0.5, -1.0], dtype=morch.float64, requires_grad=True)
+    scale = morch.tensor([1.5, 0.7], dtype=morch.float64, requires_grad=True)
+
+    def f(mu, sigma):
+        morch.manual_seed(0)
+        d = D.Normal(mu, sigma)
+        return d.rsample((3,)).sum() + d.log_prob(morch.tensor([0.1, 0.2], dtype=morch.float64)).sum()
+
+    assert morch.autograd.gradcheck(f, (loc, scale))
+    tril = morch.tensor([[1.0, 0.0], [0.4, 2.0]], dtype=morch.float64, requires_grad=True)
+    assert morch.autograd.gradcheck(
+        lambda m, t: D.MultivariateNormal(m, scale_tril=t.tril()).log_prob(
+            morch.tensor([0.3, -0.2], dtype=morch.float64)
+        ),
+        (loc, tril),
+    )
+    logits = morch.tensor([1.0, 2.0, 0.5], dtype=morch.float64, requires_grad=True)
+    assert morch.autograd.gradcheck(
+        lambda lg: D.Categorical(logits=lg).entropy() + D.Categorical(logits=lg).log_prob(morch.tensor(1)), (logits,)
+    )
+
+
+def test_validation_errors():
+    with pytest.raises(ValueError, match="Expected parameter scale .* to satisfy the constraint GreaterThan"):
+        D.Normal(0.0, -1.0)
+    D.Normal(0.0, -1.0, validate_args=False)  # allowed when asked
+    with pytest.raises(ValueError, match="either `probs` or `logits` must be specified, but not both"):
+        D.Categorical(probs=morch.ones(3), logits=morch.ones(3))
+    with pytest.raises(ValueError, match="to be within the support"):
+        D.Bernoulli(probs=morch.tensor(0.3)).log_prob(morch.tensor(2.0))
+    with pytest.raises(ValueError, match="Exactly one of covariance_matrix or precision_matrix or scale_tril"):
+        D.MultivariateNormal(morch.zeros(2))
+    with pytest.raises(
+        NotImplementedError, match="No KL\\(p \\|\\| q\\) is implemented for p of type Normal and q of type Bernoulli"
+    ):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Bernoulli(probs=morch.tensor(0.5)))
+    with pytest.raises(ValueError, match="Expected reinterpreted_batch_ndims <= len"):
+        D.Independent(D.Normal(0.0, 1.0), 1)
