@@ -2654,3 +2654,81 @@ def sgn(input) -> Tensor:
         input: the input.
     """
     return sign(input)
+
+
+# ------------------------------------------------------------------ special functions (morch/ops/special.py)
+def lgamma(input) -> Tensor:
+    """log|Gamma(x)| elementwise (+inf at the poles 0, -1, -2, ...).
+
+    Args:
+        input: the input.
+    """
+    from morch.ops import special as SP
+
+    return SP.Lgamma.apply(_float_tensor(input))
+
+
+def digamma(input) -> Tensor:
+    """The logarithmic derivative of Gamma, psi(x) (-inf at 0, NaN at negative integers, as PyTorch).
+
+    Args:
+        input: the input.
+    """
+    from morch.ops import special as SP
+
+    return SP.Polygamma.apply(_float_tensor(input), n=0)
+
+
+def polygamma(n: _int, input) -> Tensor:
+    """The n-th derivative of digamma.
+
+    Args:
+        n: the order (>= 0).
+        input: the input.
+    """
+    from morch.ops import special as SP
+
+    if not isinstance(n, _int) or n < 0:
+        raise ValueError(f"polygamma(n, x) does not support negative n, got {n!r}")
+    return SP.Polygamma.apply(_float_tensor(input), n=n)
+
+
+def erfinv(input) -> Tensor:
+    """The inverse of erf on (-1, 1) (+-inf at +-1, NaN outside).
+
+    Args:
+        input: the input.
+    """
+    from morch.ops import special as SP
+
+    return SP.Erfinv.apply(_float_tensor(input))
+
+
+def erfc(input) -> Tensor:
+    """1 - erf(x), accurate for large x.
+
+    Args:
+        input: the input.
+    """
+    from morch.ops import special as SP
+
+    return SP.Erfc.apply(_float_tensor(input))
+
+
+def mvlgamma(input, p: _int) -> Tensor:
+    """The multivariate log-gamma of dimension p: sum_i lgamma(x - i/2) + p(p-1)/4 log(pi).
+
+    Args:
+        input: the input (every element must be > (p - 1) / 2).
+        p: the dimension.
+    """
+    t = _float_tensor(input)
+    if p < 1:
+        raise ValueError(f"p has to be greater than or equal to 1, got {p}")
+    if _bool((t <= (p - 1) / 2).any()):
+        raise ValueError(f"All elements must be greater than (p-1)/2 = {(p - 1) / 2}")
+    terms = [lgamma(t - i / 2) for i in range(p)]
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total + p * (p - 1) / 4 * math.log(math.pi)
