@@ -161,3 +161,51 @@ def test_validation_errors():
         D.kl_divergence(D.Normal(0.0, 1.0), D.Bernoulli(probs=morch.tensor(0.5)))
     with pytest.raises(ValueError, match="Expected reinterpreted_batch_ndims <= len"):
         D.Independent(D.Normal(0.0, 1.0), 1)
+
+
+def _gamma_cases(L):
+    f = lambda x: L.tensor(x, dtype=L.float64)  # noqa: E731
+    Dl = L.distributions
+    return [
+        (Dl.Gamma(f([2.0, 0.5]), f([1.5, 3.0])), f([0.7, 0.2]), Dl.Gamma(f([1.0, 1.0]), f([1.0, 2.0]))),
+        (Dl.Beta(f([2.0, 0.7]), f([3.0, 1.2])), f([0.3, 0.9]), Dl.Beta(f([1.0, 1.0]), f([2.0, 2.0]))),
+        (Dl.Dirichlet(f([1.5, 2.0, 0.5])), f([0.2, 0.5, 0.3]), Dl.Dirichlet(f([1.0, 1.0, 1.0]))),
+        (Dl.Poisson(f([3.0, 0.5])), f([2.0, 0.0]), Dl.Poisson(f([1.0, 1.0]))),
+        (Dl.StudentT(f([3.0, 7.0]), f(1.0), f(2.0)), f([0.5, 3.0]), None),
+        (Dl.Chi2(f([3.0])), f([1.2]), None),
+    ]
+
+
+@requires_torch
+def test_gamma_family_matches_torch():
+    for (dm, vm, qm), (dt, vt, qt) in zip(_gamma_cases(morch), _gamma_cases(torch)):
+        name = type(dm).__name__
+        np.testing.assert_allclose(dm.log_prob(vm).numpy(), dt.log_prob(vt).numpy(), rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(dm.mean.numpy(), dt.mean.numpy(), rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(dm.variance.numpy(), dt.variance.numpy(), rtol=1e-12, err_msg=name)
+        if name != "Poisson":
+            np.testing.assert_allclose(dm.entropy().numpy(), dt.entropy().numpy(), rtol=1e-12, err_msg=name)
+        if qm is not None:
+            np.testing.assert_allclose(
+                D.kl_divergence(dm, qm).numpy(), torch.distributions.kl_divergence(dt, qt).numpy(), rtol=1e-12
+            )
+
+
+def test_gamma_family_samples_and_gradients():
+    morch.manual_seed(0)
+    for d, mean in [
+        (D.Gamma(morch.tensor(3.0), morch.tensor(2.0)), 1.5),
+        (D.Beta(morch.tensor(2.0), morch.tensor(6.0)), 0.25),
+        (D.Poisson(morch.tensor(4.0)), 4.0),
+        (D.StudentT(morch.tensor(5.0), morch.tensor(1.0)), 1.0),
+    ]:
+        x = d.sample((20000,))
+        assert x.shape == (20000,) and x.dtype == morch.float32
+        assert x.mean().item() == pytest.approx(mean, abs=0.05 * max(mean, 1))
+    s = D.Dirichlet(morch.tensor([1.0, 2.0, 3.0])).sample((4000,))
+    np.testing.assert_allclose(s.sum(-1).numpy(), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(s.mean(0).numpy(), [1 / 6, 2 / 6, 3 / 6], atol=0.02)
+    a = morch.tensor([1.5, 2.5], dtype=morch.float64, requires_grad=True)
+    b = morch.tensor([0.7, 3.0], dtype=morch.float64, requires_grad=True)
+    v = morch.tensor([0.3, 0.6], dtype=morch.float64)
+    assert morch.autograd.gradcheck(lambda x, y: D.Beta(x, y).log_prob(v) + D.Gamma(x, y).entropy(), (a, b))

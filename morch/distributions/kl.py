@@ -6,6 +6,7 @@ import math
 
 from morch.distributions.continuous import Exponential, Laplace, MultivariateNormal, Normal, Uniform
 from morch.distributions.discrete import Bernoulli, Categorical, OneHotCategorical
+from morch.distributions.gamma_family import Beta, Dirichlet, Gamma, Poisson
 from morch.distributions.independent import Independent, _sum_last
 
 _KL: dict = {}
@@ -125,3 +126,44 @@ def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("KL between Independents with different reinterpreted_batch_ndims")
     return _sum_last(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    from morch import functional as F
+
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = F.lgamma(q.concentration) - F.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * F.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    from morch import functional as F
+
+    a1, b1, a2, b2 = p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    s1 = a1 + b1
+    t1 = F.lgamma(a2) + F.lgamma(b2) + F.lgamma(s1)
+    t2 = F.lgamma(a1) + F.lgamma(b1) + F.lgamma(a2 + b2)
+    t3 = (a1 - a2) * F.digamma(a1) + (b1 - b2) * F.digamma(b1)
+    t4 = (a2 + b2 - s1) * F.digamma(s1)
+    return t1 - t2 + t3 + t4
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p, q):
+    from morch import functional as F
+
+    a, b = p.concentration, q.concentration
+    a0, b0 = a.sum(-1), b.sum(-1)
+    t1 = F.lgamma(a0) - F.lgamma(b0)
+    t2 = (F.lgamma(b) - F.lgamma(a)).sum(-1)
+    t3 = ((a - b) * (F.digamma(a) - F.digamma(a0).unsqueeze(-1))).sum(-1)
+    return t1 + t2 + t3
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p, q):
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
