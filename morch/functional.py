@@ -2732,3 +2732,683 @@ def mvlgamma(input, p: _int) -> Tensor:
     for term in terms[1:]:
         total = total + term
     return total + p * (p - 1) / 4 * math.log(math.pi)
+
+
+# ------------------------------------------------------------------ more reductions and scans
+_aminmax_type = namedtuple("aminmax", ["min", "max"])
+_cummax_type, _cummin_type, _kthvalue_type = (_return_type(n) for n in ("cummax", "cummin", "kthvalue"))
+
+
+def nansum(input, dim=None, keepdim: _bool = False, *, dtype=None) -> Tensor:
+    """The sum, treating NaN as zero (the gradient there is zero).
+
+    Args:
+        input: the input.
+        dim: the dimension(s), or None for all.
+        keepdim: keep the reduced dimensions.
+        dtype: accumulate and return in this dtype.
+    """
+    t = _tensor(input)
+    if _np_dtype(t).kind == "f":
+        t = where(isnan(t), 0.0, t)
+    if dtype is not None:
+        t = _to_dtype(t, dtype)
+    return sum(t) if dim is None else sum(t, dim, keepdim)
+
+
+def nanmean(input, dim=None, keepdim: _bool = False, *, dtype=None) -> Tensor:
+    """The mean of the values that are not NaN (NaN where there are none).
+
+    Args:
+        input: a floating-point input.
+        dim: the dimension(s), or None for all.
+        keepdim: keep the reduced dimensions.
+        dtype: compute in this dtype.
+    """
+    t = _tensor(input) if dtype is None else _to_dtype(input, dtype)
+    if _np_dtype(t).kind != "f":
+        raise TypeError(f"nanmean(): expected input to have floating point dtype but got {t.dtype}")
+    count = nansum((~isnan(t)).to(t.dtype), dim, keepdim)
+    return nansum(t, dim, keepdim) / count
+
+
+def aminmax(input, *, dim: _int | None = None, keepdim: _bool = False):
+    """``(min, max)`` of all elements or along ``dim``, as a named tuple.
+
+    Args:
+        input: the input.
+        dim: the dimension, or None for all elements.
+        keepdim: keep the reduced dimension.
+    """
+    if dim is None:
+        return _aminmax_type(amin(input), amax(input))
+    return _aminmax_type(amin(input, dim, keepdim), amax(input, dim, keepdim))
+
+
+@deferrable
+def _running_arg(input, dim: _int, largest: _bool) -> Tensor:
+    """For each position along dim, the index of the running max (min) so far; a later equal
+    value takes over, as in PyTorch."""
+    a = _tensor(input)._data
+    d = norm_dim(dim, a.ndim, "cummax" if largest else "cummin")
+    if a.ndim == 0:
+        return _wrap(np.zeros((), np.int64))
+    moved = np.moveaxis(a, d, -1)
+    idx = np.zeros(moved.shape, np.int64)
+    best = moved[..., :1].copy() if moved.shape[-1] else moved[..., :0]
+    for i in range(1, moved.shape[-1]):
+        v = moved[..., i : i + 1]
+        take = (v >= best) if largest else (v <= best)
+        take |= np.isnan(v)
+        take &= ~np.isnan(best)
+        best = np.where(take, v, best)
+        idx[..., i] = np.where(take[..., 0], i, idx[..., i - 1])
+    return _wrap(np.moveaxis(idx, -1, d))
+
+
+def cummax(input, dim: _int):
+    """The running maximum along ``dim`` and where it was reached, ``(values, indices)``.
+
+    Args:
+        input: the input.
+        dim: the dimension.
+    """
+    t = _tensor(input)
+    idx = _running_arg(t, dim, True)
+    return _cummax_type(gather(t, dim, idx) if t.ndim else t.clone(), idx)
+
+
+def cummin(input, dim: _int):
+    """The running minimum along ``dim`` and where it was reached, ``(values, indices)``.
+
+    Args:
+        input: the input.
+        dim: the dimension.
+    """
+    t = _tensor(input)
+    idx = _running_arg(t, dim, False)
+    return _cummin_type(gather(t, dim, idx) if t.ndim else t.clone(), idx)
+
+
+def logcumsumexp(input, dim: _int) -> Tensor:
+    """``log(cumsum(exp(input)))`` along ``dim``, without overflow.
+
+    Args:
+        input: the input.
+        dim: the dimension.
+    """
+    t = _float_tensor(input)
+    m = amax(t, dim, keepdim=True).detach() if t.ndim else t.detach()
+    m = where(isfinite(m), m, 0.0)
+    return log(cumsum(exp(t - m), dim)) + m
+
+
+def kthvalue(input, k: _int, dim: _int = -1, keepdim: _bool = False):
+    """The k-th smallest value along ``dim`` and its index, ``(values, indices)``.
+
+    Args:
+        input: the input.
+        k: which (1 is the smallest).
+        dim: the dimension.
+        keepdim: keep the dimension.
+    """
+    t = _tensor(input)
+    n = t.shape[dim] if t.ndim else 1
+    if not 1 <= k <= n:
+        raise IndexError(f"kthvalue(): selected number k out of range for dimension {dim} (k = {k}, size {n})")
+    order = sort(t, dim, stable=True).indices if t.ndim else _wrap(np.zeros((), np.int64))
+    idx = narrow(order, dim, k - 1, 1) if t.ndim else order
+    values = gather(t, dim, idx) if t.ndim else t.clone()
+    if not keepdim and t.ndim:
+        values, idx = squeeze(values, dim), squeeze(idx, dim)
+    return _kthvalue_type(values, idx)
+
+
+def msort(input) -> Tensor:
+    """``sort(input, dim=0).values``.
+
+    Args:
+        input: the input.
+    """
+    return sort(input, 0).values
+
+
+_QUANTILE_MODES = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(input, q, dim, keepdim: _bool, interpolation: str, skip_nan: _bool, name: str) -> Tensor:
+    t = _tensor(input)
+    if _np_dtype(t).kind != "f":
+        raise TypeError(f"{name}() input tensor must be either float or double dtype, got {t.dtype}")
+    if interpolation not in _QUANTILE_MODES:
+        raise ValueError(f"{name}() interpolation must be one of {', '.join(_QUANTILE_MODES)}. Got {interpolation!r}")
+    qt = q if isinstance(q, Tensor) else _tensor(q, _np_dtype(t))
+    qa = qt._data
+    if qa.ndim > 1:
+        raise ValueError(f"{name}() q must be a scalar or 1D tensor, got {qa.ndim}-d")
+    if np.any((qa < 0) | (qa > 1)):
+        raise ValueError(f"{name}() q values must be in the range [0, 1]")
+    if dim is None:
+        x, d = t.reshape(-1), 0
+    else:
+        d = norm_dim(dim, t.ndim, name)
+        x = t
+    x = movedim(x, d, -1)
+    srt = sort(x, -1).values  # NaN sorts last
+    n = srt.shape[-1]
+    nan = isnan(srt)._data
+    count = (n - nan.sum(-1, keepdims=True)) if skip_nan else np.full(srt.shape[:-1] + (1,), n)
+    qs = qa.reshape(-1)
+    pos = qs.reshape((-1,) + (1,) * srt.ndim) * (np.maximum(count, 1) - 1)  # (Q, ..., 1)
+    lo, hi = np.floor(pos), np.ceil(pos)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(pos)  # half to even, as PyTorch
+    frac = np.where(hi > lo, pos - lo, 0.0) if interpolation != "midpoint" else np.where(hi > lo, 0.5, 0.0)
+    big = srt.unsqueeze(0).expand(qs.shape[0], *srt.shape)
+    vlo = gather(big, -1, _wrap(lo.astype(np.int64)))
+    vhi = gather(big, -1, _wrap(hi.astype(np.int64)))
+    out = vlo + (vhi - vlo) * _wrap(frac.astype(_np_dtype(t)))
+    bad = (count == 0) if skip_nan else nan.any(-1, keepdims=True)
+    if bad.any():
+        out = where(_wrap(np.broadcast_to(bad, out.shape)), math.nan, out)
+    out = out.squeeze(-1)  # (Q, ...)
+    if keepdim:
+        if dim is None:
+            out = out.reshape(qs.shape[0], *([1] * t.ndim))
+        else:
+            out = unsqueeze(out, d + 1)
+    if qa.ndim == 0:
+        out = out.squeeze(0)
+    return out
+
+
+@deferrable
+def quantile(input, q, dim: _int | None = None, keepdim: _bool = False, *, interpolation: str = "linear") -> Tensor:
+    """The q-th quantiles of all elements or along ``dim`` (NaN where a slice has a NaN); with a
+    1-d q, the quantiles come first in the result.
+
+    Args:
+        input: a floating-point input.
+        q: a number or 1-d tensor in [0, 1].
+        dim: the dimension, or None for all elements.
+        keepdim: keep the reduced dimension.
+        interpolation: 'linear', 'lower', 'higher', 'midpoint' or 'nearest'.
+    """
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+@deferrable
+def nanquantile(input, q, dim: _int | None = None, keepdim: _bool = False, *, interpolation: str = "linear") -> Tensor:
+    """``quantile`` ignoring NaNs (NaN only where a slice is all NaN).
+
+    Args:
+        input: a floating-point input.
+        q: a number or 1-d tensor in [0, 1].
+        dim: the dimension, or None for all elements.
+        keepdim: keep the reduced dimension.
+        interpolation: 'linear', 'lower', 'higher', 'midpoint' or 'nearest'.
+    """
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+# ------------------------------------------------------------------ more shapes, building and elementwise helpers
+def rot90(input, k: _int = 1, dims=(0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the second).
+
+    Args:
+        input: the input (at least 2-d).
+        k: the number of quarter turns (negative turns the other way).
+        dims: the two dimensions of the plane.
+    """
+    t = _tensor(input)
+    if len(dims) != 2:
+        raise ValueError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if t.ndim < 2:
+        raise ValueError(f"expected total dims >= 2, but got total dims = {t.ndim}")
+    d0, d1 = (norm_dim(d, t.ndim, "rot90") for d in dims)
+    if d0 == d1:
+        raise ValueError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(t, (d1,)), d0, d1)
+    if k == 2:
+        return flip(t, (d0, d1))
+    if k == 3:
+        return flip(transpose(t, d0, d1), (d1,))
+    return t.clone()
+
+
+def fliplr(input) -> Tensor:
+    """Reverse the columns (dimension 1).
+
+    Args:
+        input: an input of at least 2 dimensions.
+    """
+    return flip(input, (1,))
+
+
+def flipud(input) -> Tensor:
+    """Reverse the rows (dimension 0).
+
+    Args:
+        input: an input of at least 1 dimension.
+    """
+    return flip(input, (0,))
+
+
+def _atleast(n: _int, tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(_atleast(n, tuple(tensors[0])))
+    out = []
+    for x in tensors:
+        t = _tensor(x)
+        if t.ndim == 0:
+            t = t.reshape(*([1] * n))
+        elif t.ndim == 1 and n >= 2:
+            t = t.reshape(1, -1, *([1] * (n - 2)))
+        elif t.ndim == 2 and n == 3:
+            t = unsqueeze(t, -1)
+        out.append(t)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_1d(*tensors):
+    """Each input with at least one dimension (0-d becomes shape (1,)).
+
+    Args:
+        tensors: tensors, or one list of them.
+    """
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors):
+    """Each input with at least two dimensions (a vector becomes a row).
+
+    Args:
+        tensors: tensors, or one list of them.
+    """
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors):
+    """Each input with at least three dimensions ((n,) -> (1, n, 1), (m, n) -> (m, n, 1)).
+
+    Args:
+        tensors: tensors, or one list of them.
+    """
+    return _atleast(3, tensors)
+
+
+def dstack(tensors) -> Tensor:
+    """Concatenate along the third dimension (after making each at least 3-d).
+
+    Args:
+        tensors: the tensors.
+    """
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors) -> Tensor:
+    """Stack as columns: vectors become (n, 1) columns, matrices are joined along dimension 1.
+
+    Args:
+        tensors: the tensors.
+    """
+    cols = []
+    for x in tensors:
+        t = _tensor(x)
+        cols.append(t.reshape(-1, 1) if t.ndim <= 1 else t)
+    return cat(cols, 1)
+
+
+def hsplit(input, indices_or_sections) -> tuple:
+    """``tensor_split`` along dimension 1 (0 for 1-d input).
+
+    Args:
+        input: the input.
+        indices_or_sections: a number of equal parts, or split indices.
+    """
+    t = _tensor(input)
+    return tensor_split(t, indices_or_sections, 1 if t.ndim > 1 else 0)
+
+
+def vsplit(input, indices_or_sections) -> tuple:
+    """``tensor_split`` along dimension 0 (input of at least 2 dimensions).
+
+    Args:
+        input: the input.
+        indices_or_sections: a number of equal parts, or split indices.
+    """
+    return tensor_split(input, indices_or_sections, 0)
+
+
+def dsplit(input, indices_or_sections) -> tuple:
+    """``tensor_split`` along dimension 2 (input of at least 3 dimensions).
+
+    Args:
+        input: the input.
+        indices_or_sections: a number of equal parts, or split indices.
+    """
+    return tensor_split(input, indices_or_sections, 2)
+
+
+def diagflat(input, offset: _int = 0) -> Tensor:
+    """A square matrix with the flattened input on diagonal ``offset``.
+
+    Args:
+        input: the values.
+        offset: the diagonal (0 main, >0 above, <0 below).
+    """
+    return diag_embed(_tensor(input).reshape(-1), offset)
+
+
+def cosine_similarity(x1, x2, dim: _int = 1, eps: _float = 1e-8) -> Tensor:
+    """The cosine of the angle between x1 and x2 along ``dim`` (``nn.functional.cosine_similarity``).
+
+    Args:
+        x1: the first input.
+        x2: the second input (broadcast with x1).
+        dim: the dimension.
+        eps: a floor for the norms.
+    """
+    from morch.nn import functional as NF
+
+    return NF.cosine_similarity(x1, x2, dim, eps)
+
+
+def dist(input, other, p: _float = 2) -> Tensor:
+    """The p-norm of ``input - other``.
+
+    Args:
+        input: the first input.
+        other: the second input.
+        p: the order of the norm.
+    """
+    return norm(_float_tensor(input) - other, p)
+
+
+@deferrable
+def cov(input, *, correction: _int = 1, fweights=None, aweights=None) -> Tensor:
+    """The covariance matrix of the variables in the rows of ``input`` (observations in columns).
+
+    Args:
+        input: (variables, observations), or one variable as a vector.
+        correction: subtracted from the number of observations (1: unbiased).
+        fweights: integer frequency weights per observation.
+        aweights: observation weights.
+    """
+    x = _float_tensor(input)
+    if x.ndim > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim}")
+    if x.ndim < 2:
+        x = x.reshape(1, -1)
+    n = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = _tensor(fweights).to(x.dtype)
+    if aweights is not None:
+        a = _tensor(aweights).to(x.dtype)
+        w = a if w is None else w * a
+    if w is None:
+        avg = mean(x, 1, keepdim=True)
+        total = _float(n)
+        norm_ = total - correction
+    else:
+        total = sum(w)
+        avg = sum(x * w, 1, keepdim=True) / total
+        if correction == 0:
+            norm_ = total
+        elif aweights is None:
+            norm_ = total - correction
+        else:
+            norm_ = total - correction * sum(w * _tensor(aweights).to(x.dtype)) / total
+    xc = x - avg
+    xw = xc if w is None else xc * w
+    c = (xw @ xc.t()) / norm_
+    return c.squeeze() if c.shape == (1, 1) else c
+
+
+def corrcoef(input) -> Tensor:
+    """The Pearson correlation matrix of the variables in the rows of ``input``.
+
+    Args:
+        input: (variables, observations), or one variable.
+    """
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = diagonal(c).sqrt()
+    return (c / d.reshape(-1, 1) / d.reshape(1, -1)).clamp(-1, 1)
+
+
+@deferrable
+def trapezoid(y, x=None, *, dx=None, dim: _int = -1) -> Tensor:
+    """The trapezoidal-rule integral of y along ``dim`` (samples at x, or spaced dx, default 1).
+
+    Args:
+        y: the values.
+        x: the sample points (same length along dim), or None.
+        dx: the spacing when x is None.
+        dim: the dimension.
+    """
+    t = _float_tensor(y)
+    d = norm_dim(dim, t.ndim, "trapezoid")
+    n = t.shape[d]
+    if n == 0:
+        return sum(t, d)
+    left, right = narrow(t, d, 0, n - 1), narrow(t, d, 1, n - 1)
+    if x is None:
+        return sum(left + right, d) * (0.5 * (1.0 if dx is None else dx))
+    xs = _float_tensor(x)
+    steps = diff(xs, dim=-1 if xs.ndim == 1 else d)
+    if xs.ndim == 1 and t.ndim > 1:
+        shape = [1] * t.ndim
+        shape[d] = n - 1
+        steps = steps.reshape(*shape)
+    return sum((left + right) * steps, d) * 0.5
+
+
+@deferrable
+def cumulative_trapezoid(y, x=None, *, dx=None, dim: _int = -1) -> Tensor:
+    """The running trapezoidal-rule integral of y along ``dim`` (one element shorter).
+
+    Args:
+        y: the values.
+        x: the sample points, or None.
+        dx: the spacing when x is None.
+        dim: the dimension.
+    """
+    t = _float_tensor(y)
+    d = norm_dim(dim, t.ndim, "cumulative_trapezoid")
+    n = t.shape[d]
+    left, right = narrow(t, d, 0, builtins.max(n - 1, 0)), narrow(t, d, builtins.min(1, n), builtins.max(n - 1, 0))
+    if x is None:
+        return cumsum(left + right, d) * (0.5 * (1.0 if dx is None else dx))
+    xs = _float_tensor(x)
+    steps = diff(xs, dim=-1 if xs.ndim == 1 else d)
+    if xs.ndim == 1 and t.ndim > 1:
+        shape = [1] * t.ndim
+        shape[d] = n - 1
+        steps = steps.reshape(*shape)
+    return cumsum((left + right) * steps, d) * 0.5
+
+
+def vander(x, N: _int | None = None, increasing: _bool = False) -> Tensor:  # noqa: N803 - PyTorch's name
+    """The Vandermonde matrix of a vector: columns x**(N-1), ..., x, 1 (or increasing powers).
+
+    Args:
+        x: a 1-d tensor.
+        N: the number of columns (default len(x)).
+        increasing: powers increasing from the left.
+    """
+    t = _tensor(x)
+    if t.ndim != 1:
+        raise ValueError("x must be a one-dimensional tensor.")
+    n = t.shape[0] if N is None else N
+    if n < 0:
+        raise ValueError("N must be non-negative.")
+    powers = list(range(n)) if increasing else list(range(n - 1, -1, -1))
+    if not powers:
+        return _wrap(np.zeros((t.shape[0], 0), _np_dtype(t)))
+    return stack([t**p if p else t * 0 + 1 for p in powers], 1)
+
+
+def signbit(input) -> Tensor:
+    """Whether the sign bit is set (True for negative numbers and -0.0).
+
+    Args:
+        input: the input.
+    """
+    return _wrap(np.signbit(_tensor(input)._data))
+
+
+def copysign(input, other) -> Tensor:
+    """|input| with the sign of other (-0.0 counts as negative).
+
+    Args:
+        input: the magnitudes.
+        other: the signs (a tensor or a number).
+    """
+    a, b = _pair(_float_tensor(input), other)
+    return where(signbit(b), -abs(a), abs(a)) + b * 0  # other gets a zero gradient, as in PyTorch
+
+
+def deg2rad(input) -> Tensor:
+    """Degrees to radians.
+
+    Args:
+        input: angles in degrees.
+    """
+    return _float_tensor(input) * (math.pi / 180)
+
+
+def rad2deg(input) -> Tensor:
+    """Radians to degrees.
+
+    Args:
+        input: angles in radians.
+    """
+    return _float_tensor(input) * (180 / math.pi)
+
+
+def fmax(input, other) -> Tensor:
+    """The elementwise maximum, ignoring NaN where only one side is NaN.
+
+    Args:
+        input: the first input.
+        other: the second input.
+    """
+    a, b = _pair(input, other)
+    if _np_dtype(a).kind != "f":
+        return maximum(a, b)
+    return where(isnan(a), b, where(isnan(b), a, maximum(a, b)))
+
+
+def fmin(input, other) -> Tensor:
+    """The elementwise minimum, ignoring NaN where only one side is NaN.
+
+    Args:
+        input: the first input.
+        other: the second input.
+    """
+    a, b = _pair(input, other)
+    if _np_dtype(a).kind != "f":
+        return minimum(a, b)
+    return where(isnan(a), b, where(isnan(b), a, minimum(a, b)))
+
+
+def float_power(input, exponent) -> Tensor:
+    """``input ** exponent`` computed in float64.
+
+    Args:
+        input: the base (a tensor or a number).
+        exponent: the exponent (a tensor or a number).
+    """
+    base = _to_dtype(_tensor(input), dtypes.float64)
+    exp_ = _to_dtype(exponent, dtypes.float64) if isinstance(exponent, Tensor) else _float(exponent)
+    return pow(base, exp_)
+
+
+def heaviside(input, values) -> Tensor:
+    """0 where input < 0, 1 where input > 0, and ``values`` where input == 0.
+
+    Args:
+        input: the input.
+        values: the values at zero (broadcast).
+    """
+    a, v = _pair(input, values)
+    return where(a == 0, v, (a > 0).to(a.dtype))
+
+
+def broadcast_shapes(*shapes):
+    """The shape that broadcasting these shapes together gives.
+
+    Args:
+        shapes: shapes (tuples or ints).
+    """
+    from morch.tensor import Size
+
+    try:
+        return Size(np.broadcast_shapes(*[(s,) if isinstance(s, _int) else tuple(s) for s in shapes]))
+    except ValueError:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape: {shapes}") from None
+
+
+def index_fill(input, dim: _int, index, value) -> Tensor:
+    """A copy of input with ``value`` written at ``index`` along ``dim``.
+
+    Args:
+        input: the input.
+        dim: the dimension.
+        index: a 1-d integer tensor of positions.
+        value: a number or a 0-d tensor.
+    """
+    t = _tensor(input)
+    d = norm_dim(dim, t.ndim, "index_fill") if t.ndim else 0
+    idx = _tensor(index).reshape(-1)
+    mask = np.zeros(t.shape[d] if t.ndim else 1, dtype=bool)
+    mask[idx._data] = True
+    shape = [1] * t.ndim
+    if t.ndim:
+        shape[d] = t.shape[d]
+    return where(_wrap(mask.reshape(shape)), value, t)
+
+
+def index_copy(input, dim: _int, index, source) -> Tensor:
+    """A copy of input with the slices of ``source`` written at ``index`` along ``dim``.
+
+    Args:
+        input: the input.
+        dim: the dimension.
+        index: a 1-d integer tensor, one position per slice of source.
+        source: the slices.
+    """
+    t = _tensor(input)
+    d = norm_dim(dim, t.ndim, "index_copy")
+    key = (slice(None),) * d + (_tensor(index).reshape(-1),)
+    return index_put(t, key, _as_tensor_like(source, t))
+
+
+def masked_scatter(input, mask, source) -> Tensor:
+    """A copy of input where the positions of ``mask`` (broadcast) take the first elements of
+    ``source`` in order.
+
+    Args:
+        input: the input.
+        mask: a bool tensor.
+        source: the values (at least as many as mask has True).
+    """
+    t = _tensor(input)
+    m = _tensor(mask)
+    if _np_dtype(m) != np.bool_:
+        raise TypeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {m.dtype}")
+    full = np.broadcast_to(m._data, t.shape)
+    k = int(full.sum())
+    src = _as_tensor_like(source, t).reshape(-1)
+    if src.shape[0] < k:
+        raise ValueError(f"masked_scatter: expected source to have at least {k} elements, got {src.shape[0]}")
+    return index_put(t, (_wrap(full),), src[:k])

@@ -1032,7 +1032,10 @@ def _bind_methods() -> None:
         "scatter_add scatter_reduce count_nonzero select "
         "addmm addmv baddbmm addbmm addcmul addcdiv lerp logaddexp logaddexp2 hypot xlogy logit clamp_min clamp_max "
         "nan_to_num inner repeat_interleave take_along_dim tensor_split diag_embed unique unique_consecutive "
-        "bincount isin histc kron sgn lgamma digamma polygamma erfinv erfc mvlgamma"
+        "bincount isin histc kron sgn lgamma digamma polygamma erfinv erfc mvlgamma "
+        "nansum nanmean aminmax cummax cummin logcumsumexp kthvalue msort quantile nanquantile rot90 fliplr flipud "
+        "hsplit vsplit dsplit diagflat dist signbit copysign deg2rad rad2deg fmax fmin float_power heaviside "
+        "index_fill index_copy masked_scatter"
     ).split()
     for name in same:
         setattr(Tensor, name, getattr(_F, name))
@@ -1047,7 +1050,8 @@ def _bind_methods() -> None:
 
     in_place = (
         "addmm addmv baddbmm addbmm addcmul addcdiv lerp clamp_min clamp_max nan_to_num logit hypot xlogy "
-        "abs log logical_not sgn sign lgamma digamma erfinv erfc"
+        "abs log logical_not sgn sign lgamma digamma erfinv erfc copysign deg2rad rad2deg heaviside "
+        "index_fill index_copy masked_scatter"
     )
     for name in in_place.split():
         if not hasattr(Tensor, name + "_"):
