@@ -446,6 +446,30 @@ class Tensor:
 
         return _Handle()
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after ``backward`` has accumulated this leaf's ``.grad`` (for
+        example to step an optimizer per parameter as soon as its gradient is ready).
+
+        Args:
+            hook: the callable; its return value is ignored.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._hooks is None:
+            self._hooks = []
+        entry = PostAccumulateGradHook(hook)
+        self._hooks.append(entry)
+        hooks = self._hooks
+
+        class _Handle:
+            def remove(self):
+                if entry in hooks:
+                    hooks.remove(entry)
+
+        return _Handle()
+
     # ---------------------------------------------------------------- in-place
     def _src(self) -> Tensor:
         """Self as the operand of an in-place op's out-of-place computation.
@@ -737,6 +761,99 @@ class Tensor:
             low, high = 0, low if low else 2**24
         return self._fill_random(random._gen(generator).integers(low, high, self._data.shape))
 
+    def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
+        """Fill in place with exponential random numbers of rate ``lambd``.
+
+        Args:
+            lambd: the rate (> 0).
+            generator: the source of randomness (the default generator if None).
+        """
+        from morch import random
+
+        if lambd <= 0:
+            raise ValueError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        return self._fill_random(random._gen(generator).exponential(1 / lambd, self._data.shape))
+
+    def geometric_(self, p: float, *, generator=None) -> Tensor:
+        """Fill in place with the number of Bernoulli(p) trials up to the first success (1, 2, ...).
+
+        Args:
+            p: the success probability, in (0, 1).
+            generator: the source of randomness (the default generator if None).
+        """
+        from morch import random
+
+        if not 0 < p < 1:
+            raise ValueError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        return self._fill_random(random._gen(generator).geometric(p, self._data.shape))
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+        """Fill in place with Cauchy random numbers.
+
+        Args:
+            median: the location.
+            sigma: the scale.
+            generator: the source of randomness (the default generator if None).
+        """
+        from morch import random
+
+        return self._fill_random(median + sigma * random._gen(generator).standard_cauchy(self._data.shape))
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+        """Fill in place with exp of normal random numbers of this mean and std.
+
+        Args:
+            mean: the mean of the underlying normal.
+            std: its standard deviation.
+            generator: the source of randomness (the default generator if None).
+        """
+        from morch import random
+
+        return self._fill_random(random._gen(generator).lognormal(mean, std, self._data.shape))
+
+    def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
+        """Write ``fill_value`` on the main diagonal (all dimensions equal, or a 2-d matrix; a tall
+        matrix starts the diagonal again after N+1 rows when ``wrap``).
+
+        Args:
+            fill_value: the value.
+            wrap: continue the diagonal below a tall matrix's first square.
+        """
+        a = self._data
+        if a.ndim < 2:
+            raise ValueError("fill_diagonal_: dimensions must larger than 1")
+        if a.ndim > 2 and len(set(a.shape)) != 1:
+            raise ValueError("fill_diagonal_: all dimensions of input must be of equal length")
+        mask = np.zeros(a.shape, dtype=bool)
+        np.fill_diagonal(mask, True, wrap=wrap)
+        return self._update(self._src().masked_fill(_wrap(mask), fill_value))
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last
+        dimension (PyTorch returns a view; morch a copy whose gradient adds the windows back).
+
+        Args:
+            dimension: the dimension to slide along.
+            size: the window length.
+            step: the distance between window starts (> 0).
+        """
+        from morch import functional as F
+
+        d = _dim(dimension, max(self.ndim, 1), "unfold")
+        n = self.shape[d] if self.ndim else 1
+        if size < 0 or size > n:
+            raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        t = self if self.ndim else self.reshape(1)
+        count = (n - size) // step + 1
+        idx = (np.arange(count)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
+        picked = F.index_select(t, d, _wrap(idx))
+        shape = list(t.shape)
+        shape[d : d + 1] = [count, size]
+        out = F.movedim(picked.reshape(*shape), d + 1, -1)
+        return out.reshape(size) if self.ndim == 0 else out
+
     def _fill_random(self, values: np.ndarray) -> Tensor:
         return self.copy_(_wrap(values))
 
@@ -869,6 +986,19 @@ def _size_arg(args) -> tuple:
     if any(s < 0 for s in size):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
     return size
+
+
+class PostAccumulateGradHook:
+    """A leaf's hook to call after its gradient is accumulated; kept in the leaf's hook list,
+    which the engine reads once per backward (as a gradient hook it does nothing)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, grad):
+        return None
 
 
 def _dim(d: int, ndim: int, op: str = "") -> int:

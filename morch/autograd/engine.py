@@ -13,7 +13,7 @@ import numpy as np
 
 from morch.autograd import grad_mode
 from morch.autograd.function import Function
-from morch.tensor import Tensor, _wrap
+from morch.tensor import PostAccumulateGradHook, Tensor, _wrap
 
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -277,13 +277,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for key, (leaf, g) in leaves.items():
         if wanted is not None and key not in wanted:
             continue
-        if leaf._hooks:
-            for hook in leaf._hooks:
-                r = hook(g)
-                if r is not None:
-                    g = r
-                    seen_arrays.add(id(r._data))  # the hook's tensor may be referenced elsewhere
+        if not leaf._hooks:
+            _accumulate(leaf, g, create_graph, seen_arrays)
+            continue
+        for hook in leaf._hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+                seen_arrays.add(id(r._data))  # the hook's tensor may be referenced elsewhere
         _accumulate(leaf, g, create_graph, seen_arrays)
+        for hook in list(leaf._hooks):
+            if type(hook) is PostAccumulateGradHook:
+                hook.fn(leaf)
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, seen_arrays: set) -> None:
