@@ -2096,7 +2096,9 @@ def logaddexp(input, other) -> Tensor:
     a, b = _pair(_float_tensor(input), other)
     m = maximum(a, b)  # its gradient cancels out: the shift only keeps exp from overflowing
     m = where(isfinite(m), m, 0.0)  # both -inf (or an inf): no shift, the result follows from exp
-    return log(exp(a - m) + exp(b - m)) + m
+    total = exp(a - m) + exp(b - m)
+    empty = total == 0  # both -inf: -inf, without taking log(0)
+    return where(empty, -math.inf, log(where(empty, 1.0, total)) + m)
 
 
 def logaddexp2(input, other) -> Tensor:

@@ -81,7 +81,8 @@ def entr(input) -> Tensor:
         input: the input.
     """
     x = F._float_tensor(input)
-    return F.where(x < 0, -math.inf, 0.0 - F.xlogy(x, x))
+    negative = x < 0
+    return F.where(negative, -math.inf, 0.0 - F.xlogy(x, F.where(negative, 1.0, x)))
 
 
 def xlog1py(input, other) -> Tensor:
