@@ -20,6 +20,7 @@ from morch.ops import matmul as M
 from morch.ops import nn as N
 from morch.ops import reduce as R
 from morch.ops import shape as S
+from morch.ops import special as SP
 from morch.ops.util import norm_dim
 from morch.tensor import Tensor, _view, _wrap
 
@@ -1994,6 +1995,11 @@ def _scaled(t: Tensor, k) -> Tensor:
     return t if k == 1 else t * k
 
 
+def _plus_scaled(input, beta, prod: Tensor) -> Tensor:
+    """``beta * input + prod``; beta 0 ignores input entirely (NaN and inf too), as PyTorch."""
+    return prod if beta == 0 else _scaled(_tensor(input), beta) + prod
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (input broadcasts to the product's shape).
 
@@ -2004,8 +2010,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
         beta: input's factor (0 ignores input, NaNs included, as PyTorch).
         alpha: the product's factor.
     """
-    prod = _scaled(mm(mat1, mat2), alpha)
-    return prod if beta == 0 else _scaled(_tensor(input), beta) + prod
+    return _plus_scaled(input, beta, _scaled(mm(mat1, mat2), alpha))
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
@@ -2018,8 +2023,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
         beta: input's factor.
         alpha: the product's factor.
     """
-    prod = _scaled(mv(mat, vec), alpha)
-    return prod if beta == 0 else _scaled(_tensor(input), beta) + prod
+    return _plus_scaled(input, beta, _scaled(mv(mat, vec), alpha))
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
@@ -2032,8 +2036,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
         beta: input's factor.
         alpha: the products' factor.
     """
-    prod = _scaled(bmm(batch1, batch2), alpha)
-    return prod if beta == 0 else _scaled(_tensor(input), beta) + prod
+    return _plus_scaled(input, beta, _scaled(bmm(batch1, batch2), alpha))
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
@@ -2046,8 +2049,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
         beta: input's factor.
         alpha: the summed products' factor.
     """
-    prod = _scaled(sum(bmm(batch1, batch2), 0), alpha)
-    return prod if beta == 0 else _scaled(_tensor(input), beta) + prod
+    return _plus_scaled(input, beta, _scaled(sum(bmm(batch1, batch2), 0), alpha))
 
 
 def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
@@ -2659,15 +2661,9 @@ def sgn(input) -> Tensor:
 
 
 # ------------------------------------------------------------------ special functions (morch/ops/special.py)
-def lgamma(input) -> Tensor:
-    """log|Gamma(x)| elementwise (+inf at the poles 0, -1, -2, ...).
-
-    Args:
-        input: the input.
-    """
-    from morch.ops import special as SP
-
-    return SP.Lgamma.apply(_float_tensor(input))
+lgamma = _unary(SP.Lgamma)
+erfinv = _unary(SP.Erfinv)
+erfc = _unary(SP.Erfc)
 
 
 def digamma(input) -> Tensor:
@@ -2676,8 +2672,6 @@ def digamma(input) -> Tensor:
     Args:
         input: the input.
     """
-    from morch.ops import special as SP
-
     return SP.Polygamma.apply(_float_tensor(input), n=0)
 
 
@@ -2688,33 +2682,9 @@ def polygamma(n: _int, input) -> Tensor:
         n: the order (>= 0).
         input: the input.
     """
-    from morch.ops import special as SP
-
     if not isinstance(n, _int) or n < 0:
         raise ValueError(f"polygamma(n, x) does not support negative n, got {n!r}")
     return SP.Polygamma.apply(_float_tensor(input), n=n)
-
-
-def erfinv(input) -> Tensor:
-    """The inverse of erf on (-1, 1) (+-inf at +-1, NaN outside).
-
-    Args:
-        input: the input.
-    """
-    from morch.ops import special as SP
-
-    return SP.Erfinv.apply(_float_tensor(input))
-
-
-def erfc(input) -> Tensor:
-    """1 - erf(x), accurate for large x.
-
-    Args:
-        input: the input.
-    """
-    from morch.ops import special as SP
-
-    return SP.Erfc.apply(_float_tensor(input))
 
 
 def mvlgamma(input, p: _int) -> Tensor:
@@ -3187,6 +3157,24 @@ def corrcoef(input) -> Tensor:
     return (c / d.reshape(-1, 1) / d.reshape(1, -1)).clamp(-1, 1)
 
 
+def _trapezoids(y, x, dx, dim: _int, name: str) -> tuple:
+    """The trapezoid areas along dim (one fewer than the samples) and that dimension."""
+    t = _float_tensor(y)
+    d = norm_dim(dim, t.ndim, name)
+    n = t.shape[d]
+    m = builtins.max(n - 1, 0)
+    pairs = narrow(t, d, 0, m) + narrow(t, d, builtins.min(1, n), m)
+    if x is None:
+        return pairs * (0.5 * (1.0 if dx is None else dx)), d
+    xs = _float_tensor(x)
+    steps = diff(xs, dim=-1 if xs.ndim == 1 else d)
+    if xs.ndim == 1 and t.ndim > 1:
+        shape = [1] * t.ndim
+        shape[d] = m
+        steps = steps.reshape(*shape)
+    return pairs * steps * 0.5, d
+
+
 @deferrable
 def trapezoid(y, x=None, *, dx=None, dim: _int = -1) -> Tensor:
     """The trapezoidal-rule integral of y along ``dim`` (samples at x, or spaced dx, default 1).
@@ -3197,21 +3185,8 @@ def trapezoid(y, x=None, *, dx=None, dim: _int = -1) -> Tensor:
         dx: the spacing when x is None.
         dim: the dimension.
     """
-    t = _float_tensor(y)
-    d = norm_dim(dim, t.ndim, "trapezoid")
-    n = t.shape[d]
-    if n == 0:
-        return sum(t, d)
-    left, right = narrow(t, d, 0, n - 1), narrow(t, d, 1, n - 1)
-    if x is None:
-        return sum(left + right, d) * (0.5 * (1.0 if dx is None else dx))
-    xs = _float_tensor(x)
-    steps = diff(xs, dim=-1 if xs.ndim == 1 else d)
-    if xs.ndim == 1 and t.ndim > 1:
-        shape = [1] * t.ndim
-        shape[d] = n - 1
-        steps = steps.reshape(*shape)
-    return sum((left + right) * steps, d) * 0.5
+    areas, d = _trapezoids(y, x, dx, dim, "trapezoid")
+    return sum(areas, d)
 
 
 @deferrable
@@ -3224,19 +3199,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: _int = -1) -> Tensor:
         dx: the spacing when x is None.
         dim: the dimension.
     """
-    t = _float_tensor(y)
-    d = norm_dim(dim, t.ndim, "cumulative_trapezoid")
-    n = t.shape[d]
-    left, right = narrow(t, d, 0, builtins.max(n - 1, 0)), narrow(t, d, builtins.min(1, n), builtins.max(n - 1, 0))
-    if x is None:
-        return cumsum(left + right, d) * (0.5 * (1.0 if dx is None else dx))
-    xs = _float_tensor(x)
-    steps = diff(xs, dim=-1 if xs.ndim == 1 else d)
-    if xs.ndim == 1 and t.ndim > 1:
-        shape = [1] * t.ndim
-        shape[d] = n - 1
-        steps = steps.reshape(*shape)
-    return cumsum((left + right) * steps, d) * 0.5
+    areas, d = _trapezoids(y, x, dx, dim, "cumulative_trapezoid")
+    return cumsum(areas, d)
 
 
 def vander(x, N: _int | None = None, increasing: _bool = False) -> Tensor:  # noqa: N803 - PyTorch's name
@@ -3297,6 +3261,13 @@ def rad2deg(input) -> Tensor:
     return _float_tensor(input) * (180 / math.pi)
 
 
+def _ignoring_nan(pick, input, other) -> Tensor:
+    a, b = _pair(input, other)
+    if _np_dtype(a).kind != "f":
+        return pick(a, b)
+    return where(isnan(a), b, where(isnan(b), a, pick(a, b)))
+
+
 def fmax(input, other) -> Tensor:
     """The elementwise maximum, ignoring NaN where only one side is NaN.
 
@@ -3304,10 +3275,7 @@ def fmax(input, other) -> Tensor:
         input: the first input.
         other: the second input.
     """
-    a, b = _pair(input, other)
-    if _np_dtype(a).kind != "f":
-        return maximum(a, b)
-    return where(isnan(a), b, where(isnan(b), a, maximum(a, b)))
+    return _ignoring_nan(maximum, input, other)
 
 
 def fmin(input, other) -> Tensor:
@@ -3317,10 +3285,7 @@ def fmin(input, other) -> Tensor:
         input: the first input.
         other: the second input.
     """
-    a, b = _pair(input, other)
-    if _np_dtype(a).kind != "f":
-        return minimum(a, b)
-    return where(isnan(a), b, where(isnan(b), a, minimum(a, b)))
+    return _ignoring_nan(minimum, input, other)
 
 
 def float_power(input, exponent) -> Tensor:

@@ -11,14 +11,8 @@ from morch.distributions.distribution import Distribution, _as_params, _noise
 from morch.tensor import Size, Tensor
 
 
-class Normal(Distribution):
-    """The normal distribution N(loc, scale**2), reparameterised (``rsample`` is differentiable).
-
-    Args:
-        loc: the mean.
-        scale: the standard deviation (> 0).
-        validate_args: check the parameters.
-    """
+class _LocScale(Distribution):
+    """What Normal and Laplace share: a real location (the mean and mode) and a positive scale."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -35,6 +29,16 @@ class Normal(Distribution):
     @property
     def mode(self) -> Tensor:
         return self.loc
+
+
+class Normal(_LocScale):
+    """The normal distribution N(loc, scale**2), reparameterised (``rsample`` is differentiable).
+
+    Args:
+        loc: the mean.
+        scale: the standard deviation (> 0).
+        validate_args: check the parameters.
+    """
 
     @property
     def stddev(self) -> Tensor:
@@ -166,7 +170,7 @@ class Exponential(Distribution):
         return 1 - self.rate.log()
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """The Laplace distribution with location ``loc`` and scale ``scale``, reparameterised.
 
     Args:
@@ -174,22 +178,6 @@ class Laplace(Distribution):
         scale: the scale (> 0).
         validate_args: check the parameters.
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = _as_params(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:
