@@ -71,3 +71,40 @@ def test_checkpoint_matches_pytorch():
     theirs = _grads(tm, torch.tensor(x), True, torch, tc.checkpoint)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_non_reentrant_form_reaches_parameters_and_works_with_grad():
+    model = _block(morch)
+    x = morch.randn(3, 4, dtype=morch.float64)  # needs no gradient: parameters must still get theirs
+    ref = _grads(model, x, False)
+    model.zero_grad()
+    out = checkpoint(model, x, use_reentrant=False)
+    (out * out).sum().backward()
+    for a, b in zip(ref[2:], [p.grad.numpy() for p in model.parameters()]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    params = list(model.parameters())
+    out = checkpoint(model, x, use_reentrant=False)
+    grads = morch.autograd.grad((out * out).sum(), params)
+    for a, b in zip(ref[2:], grads):
+        np.testing.assert_allclose(a, b.numpy(), rtol=1e-12)
+    w = morch.ones(4, dtype=morch.float64, requires_grad=True)
+    y = checkpoint(lambda a, scale: a * w * scale, x, use_reentrant=False, scale=2.0)  # a plain function: runs normally
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * x.numpy().sum(0))
+    seq = nn.Sequential(*[nn.Linear(4, 4).double() for _ in range(4)])
+    checkpoint_sequential(seq, 2, x, use_reentrant=False).sum().backward()
+    assert all(p.grad is not None for p in seq.parameters())
+
+
+@requires_torch
+def test_non_reentrant_matches_pytorch():
+    import torch.utils.checkpoint as tc
+
+    tm, mm = _block(torch), _block(morch)
+    mm.load_state_dict({k: morch.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(1).standard_normal((3, 4))
+    for lib, m, ck in ((morch, mm, checkpoint), (torch, tm, tc.checkpoint)):
+        out = ck(m, lib.tensor(x), use_reentrant=False)
+        (out**2).sum().backward()
+    for a, b in zip(mm.parameters(), tm.parameters()):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
