@@ -10,6 +10,7 @@ from morch.nn.activation import (
     GELU,
     GLU,
     SELU,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -19,11 +20,13 @@ from morch.nn.activation import (
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
     Softmax2d,
     Softmin,
+    Softshrink,
     Softsign,
     Tanh,
     Tanhshrink,
@@ -94,6 +97,8 @@ from morch.nn.pooling import (
     LPPool2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
 )
 from morch.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from morch.nn.sparse import Embedding
@@ -126,7 +131,8 @@ __all__ = [
     "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d",
     "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Unfold", "Fold",
     "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm", "AdaptiveMaxPool1d", "LPPool1d", "LPPool2d",
-    "Softmax2d", "AlphaDropout", "FeatureAlphaDropout",
+    "Softmax2d", "AlphaDropout", "FeatureAlphaDropout", "Hardshrink", "Softshrink", "RReLU", "MaxUnpool1d",
+    "MaxUnpool2d",
     "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss",
     "MultiMarginLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 ]  # fmt: skip

@@ -350,3 +350,53 @@ class Softmax2d(Module):
             raise InputError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead "
                              f"(shape {shape_str(input)})")  # fmt: skip
         return F.softmax(input, -3)
+
+
+class Hardshrink(Module):
+    """x where |x| > lambd, else 0.
+
+    Args:
+        lambd: the threshold.
+    """
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """x - lambd above lambd, x + lambd below -lambd, else 0.
+
+    Args:
+        lambd: the threshold (>= 0).
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softshrink(input, self.lambd)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: in training, negative inputs are scaled by slopes drawn from
+    U(lower, upper); in eval mode by (lower + upper) / 2.
+
+    Args:
+        lower: the smallest slope.
+        upper: the largest slope.
+        inplace: overwrite the input.
+    """
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + _inplace_str(self.inplace)

@@ -1662,3 +1662,191 @@ __all__ += [
     "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
     "cosine_embedding_loss", "multi_margin_loss", "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
 ]  # fmt: skip
+
+
+# ------------------------------------------------------------------ more activations, in-place forms, pooling helpers
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0.
+
+    Args:
+        input: the input.
+        lambd: the threshold.
+    """
+    return _mf.where(_mf.abs(input) > lambd, input, 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, else 0.
+
+    Args:
+        input: the input.
+        lambd: the threshold (>= 0).
+    """
+    if lambd < 0:
+        raise ValueError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return _mf.where(input > lambd, input - lambd, _mf.where(input < -lambd, input + lambd, 0.0))
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:  # fmt: skip
+    """Randomized leaky ReLU: negative inputs scaled by a slope drawn from U(lower, upper) per
+    element when training, by (lower + upper) / 2 otherwise.
+
+    Args:
+        input: the input.
+        lower: the smallest slope.
+        upper: the largest slope.
+        training: draw random slopes.
+        inplace: overwrite the input.
+    """
+    if training:
+        slope = _wrap(random.default_generator._rng.uniform(lower, upper, tuple(input.shape)).astype(input._data.dtype))
+    else:
+        slope = (lower + upper) / 2
+    out = _mf.where(input >= 0, input, input * slope)
+    return _maybe_inplace(input, out, inplace)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place ``rrelu``.
+
+    Args:
+        input: the tensor to overwrite.
+        lower: the smallest slope.
+        upper: the largest slope.
+        training: draw random slopes.
+    """
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def _in_place_twin(fn):
+    def twin(input: Tensor, *args, **kwargs) -> Tensor:
+        return fn(input, *args, inplace=True, **kwargs)
+
+    twin.__name__ = twin.__qualname__ = fn.__name__ + "_"
+    twin.__doc__ = f"In-place ``{fn.__name__}``."
+    return twin
+
+
+elu_, celu_, selu_, leaky_relu_, hardtanh_, threshold_ = (
+    _in_place_twin(f) for f in (elu, celu, selu, leaky_relu, hardtanh, threshold)
+)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """A sample from the Gumbel-softmax distribution: softmax((logits + Gumbel noise) / tau); with
+    ``hard``, the one-hot of its argmax, with the soft sample's gradient (straight-through).
+
+    Args:
+        logits: unnormalised log-probabilities.
+        tau: the temperature (> 0).
+        hard: return one-hot vectors.
+        eps: unused (PyTorch's deprecated argument).
+        dim: the dimension of the categories.
+    """
+    u = random.default_generator._rng.random(tuple(logits.shape))
+    gumbels = _wrap(-np.log(-np.log(np.clip(u, 1e-20, 1.0)) + 1e-20).astype(logits._data.dtype))
+    soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return soft
+    index = soft.argmax(dim, keepdim=True)
+    hard_y = _wrap(np.zeros(tuple(soft.shape), soft._data.dtype)).scatter(dim, index, 1.0)
+    return hard_y - soft.detach() + soft
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The p-norm distances between every pair of rows of an (N, M) input, the upper triangle of
+    the distance matrix row by row: N (N - 1) / 2 values.
+
+    Args:
+        input: an (N, M) tensor.
+        p: the order of the norm.
+    """
+    if input.ndim != 2:
+        raise ValueError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    return _mf.norm(input[_wrap(i)] - input[_wrap(j)], p, dim=1)
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = True):  # fmt: skip
+    """``max_pool1d(..., return_indices=True)``."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = True):  # fmt: skip
+    """``max_pool2d(..., return_indices=True)``."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    """``adaptive_max_pool1d(..., return_indices=True)``."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+    """``adaptive_max_pool2d(..., return_indices=True)``."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def _max_unpool(input: Tensor, indices: Tensor, kernel_size, stride, padding, output_size, nd: int, name: str):
+    k = ntuple(kernel_size, nd, "kernel_size")
+    s = k if stride is None else ntuple(stride, nd, "stride")
+    p = ntuple(padding, nd, "padding")
+    spatial = tuple(input.shape[-nd:])
+    default = tuple((n - 1) * st - 2 * pd + kk for n, st, pd, kk in zip(spatial, s, p, k))
+    if output_size is None:
+        size = default
+    else:
+        size = tuple(int(v) for v in output_size)[-nd:]
+        if len(size) != nd:
+            raise ValueError(f"{name}: output_size must have {nd} elements, got {tuple(output_size)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise ValueError(f"{name}: expected indices of shape {tuple(input.shape)}, got {tuple(indices.shape)}")
+    lead = tuple(input.shape[:-nd])
+    total = int(np.prod(size))
+    flat_in = input.reshape(*lead, -1)
+    flat_idx = indices.reshape(*lead, -1)
+    if flat_idx.numel() and (int(flat_idx.min()) < 0 or int(flat_idx.max()) >= total):
+        raise ValueError(f"{name}: found an invalid max index {int(flat_idx.max())} (output size {size})")
+    out = _wrap(np.zeros(lead + (total,), dtype=input._data.dtype)).scatter(-1, flat_idx, flat_in)
+    return out.reshape(*lead, *size)
+
+
+@deferrable
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """The partial inverse of max_pool1d: each value written back at its recorded index, zeros elsewhere.
+
+    Args:
+        input: the pooled values (N, C, L) or (C, L).
+        indices: max_pool1d's indices.
+        kernel_size: the pooling kernel size.
+        stride: the pooling stride (default kernel_size).
+        padding: the pooling padding.
+        output_size: the size to restore (default from the other arguments).
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
+
+
+@deferrable
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """The partial inverse of max_pool2d: each value written back at its recorded index, zeros elsewhere.
+
+    Args:
+        input: the pooled values (N, C, H, W) or (C, H, W).
+        indices: max_pool2d's indices.
+        kernel_size: the pooling kernel size.
+        stride: the pooling stride (default kernel_size).
+        padding: the pooling padding.
+        output_size: the size to restore (default from the other arguments).
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
+
+
+__all__ += [
+    "hardshrink", "softshrink", "rrelu", "rrelu_", "elu_", "celu_", "selu_", "leaky_relu_", "hardtanh_", "threshold_",
+    "gumbel_softmax", "pdist", "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "max_unpool1d", "max_unpool2d",
+]  # fmt: skip

@@ -312,3 +312,45 @@ class LPPool2d(_LPPoolNd):
     """
 
     _fn = staticmethod(lp_pool2d)
+
+
+class _MaxUnpoolNd(Module):
+    _nd = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        nd = self._nd
+        self.kernel_size = ntuple(kernel_size, nd, "kernel_size")
+        self.stride = ntuple(stride if stride is not None else kernel_size, nd, "stride")
+        self.padding = ntuple(padding, nd, "padding")
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        fn = F.max_unpool1d if self._nd == 1 else F.max_unpool2d
+        return fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d: ``forward(input, indices, output_size=None)`` writes each
+    value back at its recorded index, zeros elsewhere.
+
+    Args:
+        kernel_size: the pooling kernel size.
+        stride: the pooling stride (default kernel_size).
+        padding: the pooling padding.
+    """
+
+    _nd = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d: ``forward(input, indices, output_size=None)`` writes each
+    value back at its recorded index, zeros elsewhere.
+
+    Args:
+        kernel_size: the pooling kernel size.
+        stride: the pooling stride (default kernel_size).
+        padding: the pooling padding.
+    """
