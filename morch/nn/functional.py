@@ -1687,6 +1687,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return _mf.where(input > lambd, input - lambd, _mf.where(input < -lambd, input + lambd, 0.0))
 
 
+@deferrable
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:  # fmt: skip
     """Randomized leaky ReLU: negative inputs scaled by a slope drawn from U(lower, upper) per
@@ -1719,20 +1720,37 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
     return rrelu(input, lower, upper, training, inplace=True)
 
 
-def _in_place_twin(fn):
-    def twin(input: Tensor, *args, **kwargs) -> Tensor:
-        return fn(input, *args, inplace=True, **kwargs)
-
-    twin.__name__ = twin.__qualname__ = fn.__name__ + "_"
-    twin.__doc__ = f"In-place ``{fn.__name__}``."
-    return twin
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``elu``."""
+    return elu(input, alpha, inplace=True)
 
 
-elu_, celu_, selu_, leaky_relu_, hardtanh_, threshold_ = (
-    _in_place_twin(f) for f in (elu, celu, selu, leaky_relu, hardtanh, threshold)
-)
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``celu``."""
+    return celu(input, alpha, inplace=True)
 
 
+def selu_(input: Tensor) -> Tensor:
+    """In-place ``selu``."""
+    return selu(input, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place ``leaky_relu``."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place ``hardtanh``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place ``threshold``."""
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+@deferrable
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
     """A sample from the Gumbel-softmax distribution: softmax((logits + Gumbel noise) / tau); with
     ``hard``, the one-hot of its argmax, with the soft sample's gradient (straight-through).
@@ -1754,6 +1772,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     return hard_y - soft.detach() + soft
 
 
+@deferrable
 def pdist(input: Tensor, p: float = 2) -> Tensor:
     """The p-norm distances between every pair of rows of an (N, M) input, the upper triangle of
     the distance matrix row by row: N (N - 1) / 2 values.
@@ -1769,24 +1788,28 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     return _mf.norm(input[_wrap(i)] - input[_wrap(j)], p, dim=1)
 
 
+@deferrable
 def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
-                            return_indices: bool = True):  # fmt: skip
+                            return_indices: bool = False):  # fmt: skip
     """``max_pool1d(..., return_indices=True)``."""
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+@deferrable
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
-                            return_indices: bool = True):  # fmt: skip
+                            return_indices: bool = False):  # fmt: skip
     """``max_pool2d(..., return_indices=True)``."""
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+@deferrable
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = False):
     """``adaptive_max_pool1d(..., return_indices=True)``."""
     return adaptive_max_pool1d(input, output_size, True)
 
 
-def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = True):
+@deferrable
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices: bool = False):
     """``adaptive_max_pool2d(..., return_indices=True)``."""
     return adaptive_max_pool2d(input, output_size, True)
 

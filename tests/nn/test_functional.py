@@ -46,7 +46,7 @@ def _torch_parameters(fn) -> list[tuple[str, object]]:
     tree = ast.parse("def f" + line + ": pass")
     args = tree.body[0].args
     defaults = [inspect.Parameter.empty] * (len(args.args) - len(args.defaults))
-    defaults += [ast.literal_eval(d) for d in args.defaults]
+    defaults += [eval(compile(ast.Expression(d), "<doc>", "eval"), {}) for d in args.defaults]  # e.g. 1./8
     return [(a.arg, d) for a, d in zip(args.args, defaults)]
 
 
@@ -66,7 +66,8 @@ def test_argument_names_and_defaults_follow_pytorch():
 def test_composites_are_deferrable_for_static_graphs():
     single_ops = {"relu", "relu_", "linear", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "celu", "logsigmoid"}
     plain = {"hardtanh", "relu6", "gelu", "silu", "softsign", "tanhshrink", "hardsigmoid", "hardswish", "threshold",
-             "softmax", "log_softmax", "softmin"}  # fmt: skip
+             "softmax", "log_softmax", "softmin", "hardshrink", "softshrink", "elu_", "celu_", "selu_", "leaky_relu_",
+             "hardtanh_", "threshold_", "rrelu_"}  # fmt: skip
     # plain: compositions of ops that never read shapes or values, which static graphs record op by op
     for name in F.__all__:
         fn = getattr(F, name)
