@@ -1873,3 +1873,126 @@ __all__ += [
     "gumbel_softmax", "pdist", "max_pool1d_with_indices", "max_pool2d_with_indices",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "max_unpool1d", "max_unpool2d",
 ]  # fmt: skip
+
+
+# ------------------------------------------------------------------ spatial transformers: affine_grid, grid_sample
+@deferrable
+def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
+    """The sampling grid (N, H, W, 2) of (x, y) coordinates in [-1, 1] that the affine maps
+    ``theta`` (N, 2, 3) give for an output of ``size`` (N, C, H, W); for ``grid_sample``.
+
+    Args:
+        theta: (N, 2, 3) affine matrices.
+        size: the output size (N, C, H, W).
+        align_corners: whether -1 and 1 are the centres of the corner pixels (default False).
+    """
+    if len(size) != 4:
+        raise NotImplementedError(f"affine_grid only supports 4D sizes (N, C, H, W) in morch, got size {tuple(size)}")
+    n, _, h, w = (int(v) for v in size)
+    if tuple(theta.shape) != (n, 2, 3):
+        raise ValueError(
+            f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {tuple(size)}. Got {tuple(theta.shape)}."
+        )
+    corners = bool(align_corners)
+
+    def axis(k):
+        if k <= 1:
+            return np.zeros(k)
+        lin = np.linspace(-1, 1, k)
+        return lin if corners else lin * (k - 1) / k
+
+    xs, ys = np.meshgrid(axis(w), axis(h))
+    base = np.stack([xs, ys, np.ones_like(xs)], -1).reshape(1, h * w, 3).astype(theta._data.dtype)
+    grid = _wrap(base) @ theta.transpose(1, 2)  # (N, H*W, 2)
+    return grid.reshape(n, h, w, 2)
+
+
+def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
+    if align_corners:
+        return (coord + 1) * ((size - 1) / 2)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _clip(x: Tensor, hi: float) -> Tensor:
+    """x limited to [0, hi], with no gradient on or beyond the ends (as PyTorch's grid_sample)."""
+    inside = (x > 0) & (x < hi)
+    return _mf.where(inside, x, _mf.clamp(x, 0, hi).detach())
+
+
+def _reflect(x: Tensor, lo: float, hi: float) -> Tensor:
+    """Reflect coordinates into [lo, hi] (repeatedly, as far as they go)."""
+    span = hi - lo
+    if span <= 0:
+        return x * 0 + lo
+    d = _mf.abs(x - lo)
+    flips = _mf.floor(d / span).detach()
+    extra = d - flips * span
+    even = _wrap((flips._data % 2) == 0)
+    return _mf.where(even, extra + lo, span - extra + lo)
+
+
+@deferrable
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners: bool | None = None) -> Tensor:  # fmt: skip
+    """Sample input (N, C, H, W) at the (x, y) positions of grid (N, Ho, Wo, 2), in [-1, 1]
+    coordinates, giving (N, C, Ho, Wo); differentiable in input and (bilinear) in grid.
+
+    Args:
+        input: the image batch (4-d; morch has no 5-d form).
+        grid: the sampling positions, x then y.
+        mode: 'bilinear' or 'nearest' ('bicubic' is not in morch).
+        padding_mode: 'zeros', 'border' or 'reflection' for positions outside.
+        align_corners: whether -1 and 1 are the centres of the corner pixels (default False).
+    """
+    if mode not in ("bilinear", "nearest"):
+        raise NotImplementedError(f"grid_sample: mode {mode!r} is not supported by morch (use 'bilinear' or 'nearest')")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(
+            "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', "
+            f"but got: '{padding_mode}'"
+        )
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise ValueError(
+            f"grid_sample: expected 4-D input (N, C, H, W) and grid (N, Ho, Wo, 2) with the same N, got "
+            f"{tuple(input.shape)} and {tuple(grid.shape)}"
+        )
+    corners = bool(align_corners)
+    n, c, h, w = input.shape
+    x = _unnormalize(grid[..., 0], w, corners)
+    y = _unnormalize(grid[..., 1], h, corners)
+    if padding_mode == "border":
+        x, y = _clip(x, w - 1), _clip(y, h - 1)
+    elif padding_mode == "reflection":
+        if corners:
+            x, y = _reflect(x, 0, w - 1), _reflect(y, 0, h - 1)
+        else:
+            x, y = _reflect(x, -0.5, w - 0.5), _reflect(y, -0.5, h - 0.5)
+        x, y = _clip(x, w - 1), _clip(y, h - 1)
+    flat = input.reshape(n, c, h * w)
+    batch = np.arange(n)[:, None, None]
+
+    def pick(ix: np.ndarray, iy: np.ndarray) -> tuple:
+        """Values at integer positions (N, Ho, Wo) -> (N, C, Ho, Wo), and where they are inside."""
+        inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+        pos = np.where(inside, np.clip(iy, 0, h - 1) * w + np.clip(ix, 0, w - 1), 0)
+        vals = flat[_wrap(np.broadcast_to(batch, pos.shape)), :, _wrap(pos)]  # (N, Ho, Wo, C)
+        return vals.permute(0, 3, 1, 2), _wrap(inside[:, None].astype(input._data.dtype))
+
+    if mode == "nearest":
+        ix = np.rint(x._data).astype(np.int64)  # round half to even, as PyTorch
+        iy = np.rint(y._data).astype(np.int64)
+        vals, inside = pick(ix, iy)
+        return vals * inside
+    x0 = np.floor(x._data).astype(np.int64)
+    y0 = np.floor(y._data).astype(np.int64)
+    fx = (x - _wrap(x0.astype(x._data.dtype))).unsqueeze(1)
+    fy = (y - _wrap(y0.astype(y._data.dtype))).unsqueeze(1)
+    out = None
+    for dx, dy, wgt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        vals, inside = pick(x0 + dx, y0 + dy)
+        term = vals * (wgt * inside)
+        out = term if out is None else out + term
+    return out
+
+
+__all__ += ["affine_grid", "grid_sample"]
