@@ -101,7 +101,7 @@ from morch.nn.pooling import (
     MaxUnpool2d,
 )
 from morch.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-from morch.nn.sparse import Embedding
+from morch.nn.sparse import Embedding, EmbeddingBag
 from morch.nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -132,7 +132,7 @@ __all__ = [
     "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Unfold", "Fold",
     "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm", "AdaptiveMaxPool1d", "LPPool1d", "LPPool2d",
     "Softmax2d", "AlphaDropout", "FeatureAlphaDropout", "Hardshrink", "Softshrink", "RReLU", "MaxUnpool1d",
-    "MaxUnpool2d",
+    "MaxUnpool2d", "EmbeddingBag",
     "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss",
     "MultiMarginLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 ]  # fmt: skip

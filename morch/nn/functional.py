@@ -1996,3 +1996,82 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
 
 
 __all__ += ["affine_grid", "grid_sample"]
+
+
+# ------------------------------------------------------------------ embedding bags
+_BAG_MODES = ("sum", "mean", "max")
+
+
+@deferrable
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:  # fmt: skip
+    """The sum, mean or max of each bag of embedding rows, without a padded batch: bags are the
+    rows of a 2-d ``input``, or the pieces of a 1-d ``input`` starting at ``offsets``. Entries equal
+    to ``padding_idx`` are left out (an empty bag gives zeros).
+
+    Args:
+        input: integer indices, (B, N) or 1-d with offsets.
+        weight: the (num_embeddings, dim) table.
+        offsets: for 1-d input, where each bag starts.
+        max_norm: rows looked up are renormalised in place to at most this norm.
+        norm_type: the p of that norm.
+        scale_grad_by_freq: divide each row's gradient by its count.
+        mode: 'sum', 'mean' or 'max'.
+        sparse: accepted (morch's gradient is dense).
+        per_sample_weights: a weight per index (mode 'sum' only), shaped like input.
+        include_last_offset: offsets has one more entry, the end of the last bag.
+        padding_idx: an index that does not count.
+    """
+    if mode not in _BAG_MODES:
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' "
+            f"(got mode='{mode}'). Please open a feature request on GitHub."
+        )
+    idx = input._data
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
+                "sequences."
+            )
+        bags = idx.shape[0]
+        bag_of = np.repeat(np.arange(bags), idx.shape[1])
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        starts = offsets._data.astype(np.int64)
+        if starts.ndim != 1:
+            raise ValueError(f"offsets has to be a 1D Tensor, got {starts.ndim}-d")
+        if starts.size and starts[0] != 0:
+            raise ValueError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                             f"position 0. However, got {starts[0]}")  # fmt: skip
+        if include_last_offset:
+            starts = starts[:-1]
+        bags = starts.shape[0]
+        bag_of = np.searchsorted(starts, np.arange(idx.shape[0]), side="right") - 1
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    flat = idx.reshape(-1)
+    if padding_idx is not None:
+        padding_idx %= weight.shape[0]
+    keep = np.ones(flat.shape[0], dtype=bool) if padding_idx is None else flat != padding_idx
+    rows = embedding(_wrap(flat[keep]), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1)[_wrap(np.flatnonzero(keep))].unsqueeze(1)
+    bag = _wrap(bag_of[keep])
+    dim = weight.shape[1]
+    zeros = _wrap(np.zeros((bags, dim), dtype=weight._data.dtype))
+    if mode == "max":
+        return zeros.scatter_reduce(0, bag.unsqueeze(1).expand(-1, dim), rows, "amax", include_self=False)
+    total = zeros.index_add(0, bag, rows)
+    if mode == "sum":
+        return total
+    counts = np.bincount(bag_of[keep], minlength=bags).astype(weight._data.dtype)
+    return total / _wrap(np.maximum(counts, 1)).unsqueeze(1)
+
+
+__all__ += ["embedding_bag"]
