@@ -38,6 +38,7 @@ from morch.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from morch.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from morch.nn.flatten import Flatten, Unflatten
 from morch.nn.fold import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
+from morch.nn.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear, UninitializedParameter
 from morch.nn.linear import Bilinear, Identity, Linear
 from morch.nn.loss import (
     BCELoss,
@@ -132,7 +133,8 @@ __all__ = [
     "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Unfold", "Fold",
     "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm", "AdaptiveMaxPool1d", "LPPool1d", "LPPool2d",
     "Softmax2d", "AlphaDropout", "FeatureAlphaDropout", "Hardshrink", "Softshrink", "RReLU", "MaxUnpool1d",
-    "MaxUnpool2d", "EmbeddingBag",
+    "MaxUnpool2d", "EmbeddingBag", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+    "UninitializedParameter",
     "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss",
     "MultiMarginLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 ]  # fmt: skip
