@@ -34,7 +34,7 @@ from morch.nn.activation import (
 )
 from morch.nn.attention import MultiheadAttention
 from morch.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from morch.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from morch.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from morch.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from morch.nn.flatten import Flatten, Unflatten
 from morch.nn.fold import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold
@@ -94,10 +94,12 @@ from morch.nn.pooling import (
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
+    AvgPool3d,
     LPPool1d,
     LPPool2d,
     MaxPool1d,
     MaxPool2d,
+    MaxPool3d,
     MaxUnpool1d,
     MaxUnpool2d,
 )
@@ -134,7 +136,7 @@ __all__ = [
     "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm", "AdaptiveMaxPool1d", "LPPool1d", "LPPool2d",
     "Softmax2d", "AlphaDropout", "FeatureAlphaDropout", "Hardshrink", "Softshrink", "RReLU", "MaxUnpool1d",
     "MaxUnpool2d", "EmbeddingBag", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-    "UninitializedParameter",
+    "UninitializedParameter", "Conv3d", "MaxPool3d", "AvgPool3d",
     "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss",
     "MultiMarginLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 ]  # fmt: skip

@@ -254,3 +254,36 @@ class ConvTranspose2d(_ConvTransposeNd):
     """
 
     _nd = 2
+
+
+class Conv3d(_ConvNd):
+    """3-d convolution over (N, C_in, D, H, W) or (C_in, D, H, W) input (``F.conv3d``: strided views
+    and an einsum, differentiable to any order; memory grows with the kernel volume).
+
+    weight (out_channels, in_channels / groups, kD, kH, kW) and bias (out_channels,) are
+    initialised as in PyTorch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: kernel size (int or triple).
+        stride: step between windows (int or triple).
+        padding: padding on each side (int or triple), 'valid' or 'same'.
+        dilation: spacing of the kernel taps (int or triple).
+        groups: independent channel groups.
+        bias: learn an additive bias.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
+        device: 'cpu' or None.
+        dtype: dtype of the parameters.
+    """
+
+    _nd = 3
+
+    def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise _not_a_tensor(self, input)
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            padding = 0
+        return F.conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)

@@ -2075,3 +2075,149 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
 
 
 __all__ += ["embedding_bag"]
+
+
+# ------------------------------------------------------------------ 3-d convolution and pooling (composites of ops)
+def _windows3d(x: Tensor, kernel, stride, dilation, name: str) -> tuple:
+    """Every kernel offset's strided view of x (N, C, D, H, W), stacked: (N, C, K, oD, oH, oW)."""
+    spatial = tuple(x.shape[2:])
+    out = tuple((n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(spatial, kernel, stride, dilation))
+    if min(out) <= 0:
+        raise InputError(
+            f"{who(name)}: kernel {tuple(kernel)} (dilation {tuple(dilation)}) is larger than the padded input "
+            f"{spatial}"
+        )
+    views = []
+    for a in range(kernel[0]):
+        for b in range(kernel[1]):
+            for c in range(kernel[2]):
+                starts = (a * dilation[0], b * dilation[1], c * dilation[2])
+                key = (slice(None), slice(None)) + tuple(
+                    slice(st, st + s * (o - 1) + 1, s) for st, s, o in zip(starts, stride, out)
+                )
+                views.append(x[key])
+    return _mf.stack(views, 2), out
+
+
+def _batched5(input: Tensor, name: str) -> tuple:
+    if input.ndim not in (4, 5):
+        raise InputError(f"{who(name)}: expected 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got {shape_str(input)}")
+    return (input.unsqueeze(0), True) if input.ndim == 4 else (input, False)
+
+
+@deferrable
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:  # fmt: skip
+    """3-d convolution of (N, C_in, D, H, W) input with (C_out, C_in / groups, kD, kH, kW) weights.
+
+    Built from strided views and one einsum per group (differentiable to any order; memory grows
+    with the kernel volume), not a dedicated kernel.
+
+    Args:
+        input: (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight: the kernels.
+        bias: (C_out,) or None.
+        stride: step between windows (int or triple).
+        padding: zeros on each side (int or triple), 'valid' or 'same'.
+        dilation: spacing of the kernel taps (int or triple).
+        groups: independent channel groups.
+    """
+    x, unbatched = _batched5(input, "conv3d")
+    if weight.ndim != 5:
+        raise InputError(
+            f"conv3d: weight must be 5-D (out_channels, in_channels/groups, kD, kH, kW), got {shape_str(weight)}"
+        )
+    out_c, cin_g = weight.shape[0], weight.shape[1]
+    if groups <= 0 or out_c % groups or x.shape[1] != cin_g * groups:
+        raise InputError(
+            f"conv3d: input with {x.shape[1]} channels does not fit weight {tuple(weight.shape)} with groups={groups}"
+        )
+    kernel = tuple(weight.shape[2:])
+    s, d = ntuple(stride, 3, "stride"), ntuple(dilation, 3, "dilation")
+    pads = _conv_padding(padding, kernel, s, d, 3, "conv3d")
+    if any(p for pair in pads for p in pair):
+        x = pad(x, [v for pair in reversed(pads) for v in pair])
+    cols, _ = _windows3d(x, kernel, s, d, "conv3d")
+    k = kernel[0] * kernel[1] * kernel[2]
+    outs = []
+    per = out_c // groups
+    for g in range(groups):
+        part = cols[:, g * cin_g : (g + 1) * cin_g] if groups > 1 else cols
+        wg = weight[g * per : (g + 1) * per] if groups > 1 else weight
+        outs.append(_mf.einsum("nckdhw,ock->nodhw", part, wg.reshape(per, cin_g, k)))
+    out = outs[0] if groups == 1 else _mf.cat(outs, 1)
+    if bias is not None:
+        out = out + bias.reshape(1, out_c, 1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+@deferrable
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:  # fmt: skip
+    """The maximum over each 3-d window of (N, C, D, H, W) input. Ties share the gradient (PyTorch
+    gives it to one of them); ``ceil_mode`` and ``return_indices`` are not in morch.
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        kernel_size: the window (int or triple).
+        stride: the step (default kernel_size).
+        padding: -inf padding on each side (at most half the kernel).
+        dilation: spacing of the window taps.
+        ceil_mode: must be False.
+        return_indices: must be False.
+    """
+    if ceil_mode or return_indices:
+        raise NotImplementedError("max_pool3d: ceil_mode and return_indices are not supported by morch")
+    x, unbatched = _batched5(input, "max_pool3d")
+    k = ntuple(kernel_size, 3, "kernel_size")
+    s = k if stride is None else ntuple(stride, 3, "stride")
+    p, d = ntuple(padding, 3, "padding"), ntuple(dilation, 3, "dilation")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise ValueError(
+            f"max_pool3d: pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k}"
+        )
+    if any(p):
+        x = pad(x, [v for pi in reversed(p) for v in (pi, pi)], value=-math.inf)
+    cols, _ = _windows3d(x, k, s, d, "max_pool3d")
+    out = _mf.amax(cols, 2)
+    return out.squeeze(0) if unbatched else out
+
+
+@deferrable
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:  # fmt: skip
+    """The mean over each 3-d window of (N, C, D, H, W) input (``ceil_mode`` is not in morch).
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        kernel_size: the window (int or triple).
+        stride: the step (default kernel_size).
+        padding: zero padding on each side (at most half the kernel).
+        ceil_mode: must be False.
+        count_include_pad: count the padded zeros in the mean.
+        divisor_override: divide by this instead of the window size.
+    """
+    if ceil_mode:
+        raise NotImplementedError("avg_pool3d: ceil_mode is not supported by morch")
+    x, unbatched = _batched5(input, "avg_pool3d")
+    k = ntuple(kernel_size, 3, "kernel_size")
+    s = k if stride is None else ntuple(stride, 3, "stride")
+    p = ntuple(padding, 3, "padding")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise ValueError(f"avg_pool3d: pad should be at most half of kernel size, but got pad={p}, kernel_size={k}")
+    widths = [v for pi in reversed(p) for v in (pi, pi)]
+    xp = pad(x, widths) if any(p) else x
+    cols, _ = _windows3d(xp, k, s, (1, 1, 1), "avg_pool3d")
+    total = _mf.sum(cols, 2)
+    if divisor_override is not None:
+        out = total / divisor_override
+    elif count_include_pad or not any(p):
+        out = total / (k[0] * k[1] * k[2])
+    else:
+        ones = pad(_wrap(np.ones((1, 1) + tuple(x.shape[2:]), x._data.dtype)), widths)
+        counts, _ = _windows3d(ones, k, s, (1, 1, 1), "avg_pool3d")
+        out = total / _mf.sum(counts, 2)
+    return out.squeeze(0) if unbatched else out
+
+
+__all__ += ["conv3d", "max_pool3d", "avg_pool3d"]

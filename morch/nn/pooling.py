@@ -354,3 +354,42 @@ class MaxUnpool2d(_MaxUnpoolNd):
         stride: the pooling stride (default kernel_size).
         padding: the pooling padding.
     """
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max over 3-d windows of (N, C, D, H, W) or (C, D, H, W) input (``F.max_pool3d``: no ceil_mode
+    or return_indices in morch).
+
+    Args:
+        kernel_size: window size (int or triple).
+        stride: step between windows (defaults to kernel_size).
+        padding: implicit -inf padding on each side (at most half the kernel).
+        dilation: spacing of the window taps.
+        return_indices: must be False.
+        ceil_mode: must be False.
+    """
+
+    _nd = 3
+
+    def forward(self, input: Tensor):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)  # fmt: skip
+
+
+class AvgPool3d(_AvgPoolNd):
+    """Mean over 3-d windows of (N, C, D, H, W) or (C, D, H, W) input (``F.avg_pool3d``: no ceil_mode in morch).
+
+    Args:
+        kernel_size: window size (int or triple).
+        stride: step between windows (defaults to kernel_size).
+        padding: implicit zero padding on each side.
+        ceil_mode: must be False.
+        count_include_pad: count the padding zeros in the divisor.
+        divisor_override: divide by this instead of the window size.
+    """
+
+    _nd = 3
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)  # fmt: skip
