@@ -39,7 +39,7 @@ from morch._dtype_info import can_cast, finfo, iinfo, promote_types, result_type
 from morch._runtime import __all__ as _runtime_all
 from morch import autograd, backends, cuda, ops  # noqa: E402
 from morch import nn, optim, utils  # noqa: E402
-from morch import amp, distributions, special  # noqa: E402
+from morch import amp, distributions, func, special  # noqa: E402
 from morch.amp import autocast, is_autocast_enabled  # noqa: E402
 import morch.utils.data  # noqa: E402
 
@@ -76,7 +76,7 @@ __all__ = (
      "double", "short", "int", "long"]
     + [n for n in _creation_all if n != "Size"]
     + _runtime_all
-    + ["amp", "distributions", "special", "autocast", "is_autocast_enabled"]
+    + ["amp", "distributions", "func", "special", "autocast", "is_autocast_enabled"]
     + ["finfo", "iinfo", "promote_types", "result_type", "can_cast"]
     + _FUNCTIONAL
     + ["linalg", "testing", *linalg.TOP_LEVEL]
