@@ -33,7 +33,7 @@ from morch.nn.activation import (
     Threshold,
 )
 from morch.nn.attention import MultiheadAttention
-from morch.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from morch.nn.container import DataParallel, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from morch.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from morch.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from morch.nn.flatten import Flatten, Unflatten
@@ -136,7 +136,7 @@ __all__ = [
     "InstanceNorm1d", "InstanceNorm2d", "RMSNorm", "LocalResponseNorm", "AdaptiveMaxPool1d", "LPPool1d", "LPPool2d",
     "Softmax2d", "AlphaDropout", "FeatureAlphaDropout", "Hardshrink", "Softshrink", "RReLU", "MaxUnpool1d",
     "MaxUnpool2d", "EmbeddingBag", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
-    "UninitializedParameter", "Conv3d", "MaxPool3d", "AvgPool3d",
+    "UninitializedParameter", "Conv3d", "MaxPool3d", "AvgPool3d", "DataParallel",
     "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss",
     "MultiMarginLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 ]  # fmt: skip

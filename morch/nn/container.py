@@ -442,3 +442,25 @@ class ParameterDict(Module):
 
     def extra_repr(self) -> str:
         return "\n".join(_param_line(k, p, typename=True) for k, p in self.items())
+
+
+class DataParallel(Module):
+    """``torch.nn.DataParallel`` for scripts that wrap their model unconditionally: morch runs on
+    the CPU only, so it calls the wrapped module directly (as PyTorch does without GPUs). The
+    module is ``self.module``, so state dict keys gain the ``module.`` prefix as in PyTorch.
+
+    Args:
+        module: the module to wrap.
+        device_ids: accepted (must be None or empty: there are no GPUs).
+        output_device: accepted.
+        dim: accepted.
+    """
+
+    def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0) -> None:
+        super().__init__()
+        if device_ids:
+            raise RuntimeError(f"DataParallel: morch has no GPUs, got device_ids={device_ids}")
+        self.module, self.dim = module, dim
+
+    def forward(self, *inputs, **kwargs):
+        return self.module(*inputs, **kwargs)

@@ -3,6 +3,7 @@ parametrizations and the older hook-based weight and spectral normalisation."""
 
 from morch.nn.utils import parametrizations as parametrizations
 from morch.nn.utils import parametrize as parametrize
+from morch.nn.utils import prune as prune
 from morch.nn.utils import rnn as rnn  # the submodule, as torch.nn.utils.rnn
 from morch.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
 from morch.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
