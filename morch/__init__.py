@@ -4,11 +4,12 @@ Use it as PyTorch: ``import morch as torch``.
 """
 
 import builtins as _builtins
+from types import SimpleNamespace as _SimpleNamespace
 
 from morch import _alloc
 from morch import dtypes as _dtypes
 from morch.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from morch.tensor import Size, Tensor, device
+from morch.tensor import Size, Tensor, device, set_printoptions
 from morch import functional as _functional
 from morch.creation import *  # noqa: F403
 from morch.creation import __all__ as _creation_all
@@ -39,7 +40,7 @@ from morch._dtype_info import can_cast, finfo, iinfo, promote_types, result_type
 from morch._runtime import __all__ as _runtime_all
 from morch import autograd, backends, cuda, ops  # noqa: E402
 from morch import nn, optim, utils  # noqa: E402
-from morch import amp, distributions, func, special  # noqa: E402
+from morch import amp, distributed, distributions, func, jit, special  # noqa: E402
 from morch.amp import autocast, is_autocast_enabled  # noqa: E402
 import morch.utils.data  # noqa: E402
 
@@ -53,6 +54,24 @@ globals().update({n: getattr(_functional, n) for n in _FUNCTIONAL})
 from morch import linalg, testing  # noqa: E402
 
 globals().update(linalg.TOP_LEVEL)  # torch.det, torch.inverse ... beside torch.linalg
+
+
+version = _SimpleNamespace(__version__=__version__, cuda=None, hip=None, debug=False, git_version=None)
+
+
+def get_default_device() -> device:
+    """Always the CPU."""
+    return device("cpu")
+
+
+def set_default_device(dev) -> None:
+    """Only 'cpu' (or None) is accepted: morch runs on the CPU.
+
+    Args:
+        dev: the device.
+    """
+    if dev is not None and str(dev).split(":")[0] != "cpu":
+        raise RuntimeError(f"set_default_device: morch runs on the CPU only, got {dev!r}")
 
 
 def is_tensor(obj) -> _builtins.bool:
@@ -76,8 +95,9 @@ __all__ = (
      "double", "short", "int", "long"]
     + [n for n in _creation_all if n != "Size"]
     + _runtime_all
-    + ["amp", "distributions", "func", "special", "autocast", "is_autocast_enabled"]
-    + ["finfo", "iinfo", "promote_types", "result_type", "can_cast"]
+    + ["amp", "distributed", "distributions", "func", "jit", "special", "autocast", "is_autocast_enabled"]
+    + ["version", "get_default_device", "set_default_device"]
+    + ["finfo", "iinfo", "promote_types", "result_type", "can_cast", "set_printoptions"]
     + _FUNCTIONAL
     + ["linalg", "testing", *linalg.TOP_LEVEL]
 )  # fmt: skip

@@ -1037,7 +1037,37 @@ def _writable(t: Tensor) -> np.ndarray:
 
 # ---------------------------------------------------------------- repr
 # PyTorch's print options: 4 digits, lines of 80 characters, tensors of over 1000 elements summarised
-_PRECISION, _LINE_WIDTH, _THRESHOLD, _EDGE = 4, 80, 1000, 3
+_PRECISION, _LINE_WIDTH, _THRESHOLD, _EDGE, _SCI_MODE = 4, 80, 1000, 3, None
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, float("inf"), 3, 80)}
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None, edgeitems: int | None = None,
+                     linewidth: int | None = None, profile: str | None = None,
+                     sci_mode: bool | None = None) -> None:  # fmt: skip
+    """How tensors print, as ``torch.set_printoptions``.
+
+    Args:
+        precision: digits after the point (default 4).
+        threshold: more elements than this are summarised (default 1000).
+        edgeitems: elements shown at each end of a summarised dimension (default 3).
+        linewidth: characters per line (default 80).
+        profile: 'default', 'short' or 'full' (sets the four above; the explicit ones win).
+        sci_mode: True or False to force or forbid scientific notation, None to choose as PyTorch does.
+    """
+    global _PRECISION, _LINE_WIDTH, _THRESHOLD, _EDGE, _SCI_MODE
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+        _PRECISION, _THRESHOLD, _EDGE, _LINE_WIDTH = _PROFILES[profile]
+    if precision is not None:
+        _PRECISION = precision
+    if threshold is not None:
+        _THRESHOLD = threshold
+    if edgeitems is not None:
+        _EDGE = edgeitems
+    if linewidth is not None:
+        _LINE_WIDTH = linewidth
+    _SCI_MODE = sci_mode
 
 
 def _summary(a: np.ndarray) -> np.ndarray:
@@ -1067,7 +1097,8 @@ class _Formatter:
             return
         big, small = np.abs(vals).max(), np.abs(vals).min()
         self.whole = bool(np.all(vals == np.ceil(vals)))
-        if big / small > 1000.0 or big > 1.0e8 or (not self.whole and small < 1.0e-4):
+        auto = big / small > 1000.0 or big > 1.0e8 or (not self.whole and small < 1.0e-4)
+        if _SCI_MODE if _SCI_MODE is not None else auto:
             self.style, self.whole = f"{{:.{_PRECISION}e}}", False
         elif not self.whole:
             self.style = f"{{:.{_PRECISION}f}}"

@@ -9,6 +9,9 @@ from morch.autograd.grad_mode import (
 )
 
 __all__ = [
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
     "Function",
     "backward",
     "grad",
@@ -21,6 +24,55 @@ __all__ = [
     "is_grad_enabled",
     "inference_mode",
 ]
+
+
+_anomaly = [False]
+
+
+class detect_anomaly:
+    """``torch.autograd.detect_anomaly`` as a context manager or decorator. Accepted for
+    compatibility: morch does not check backward results for NaN, but its backward errors already
+    name the op (and plugin) that failed; ``is_anomaly_enabled()`` reports the mode.
+
+    Args:
+        check_nan: accepted.
+    """
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self.prev = _anomaly[0]
+        _anomaly[0] = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _anomaly[0] = self.prev
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
+    """Set the anomaly-detection flag (see ``detect_anomaly``: morch adds no NaN checks).
+
+    Args:
+        mode: on or off.
+        check_nan: accepted.
+    """
+    _anomaly[0] = bool(mode)
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection was switched on."""
+    return _anomaly[0]
 
 
 def __getattr__(name):
