@@ -10,6 +10,15 @@ from morch import _alloc
 from morch import dtypes as _dtypes
 from morch.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from morch.tensor import Size, Tensor, device, set_printoptions
+from morch._layout import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
 from morch import functional as _functional
 from morch.creation import *  # noqa: F403
 from morch.creation import __all__ as _creation_all
@@ -97,6 +106,8 @@ __all__ = (
     + _runtime_all
     + ["amp", "distributed", "distributions", "func", "jit", "special", "autocast", "is_autocast_enabled"]
     + ["version", "get_default_device", "set_default_device"]
+    + ["memory_format", "layout", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format"]
+    + ["strided"]
     + ["finfo", "iinfo", "promote_types", "result_type", "can_cast", "set_printoptions"]
     + _FUNCTIONAL
     + ["linalg", "testing", *linalg.TOP_LEVEL]

@@ -1137,14 +1137,30 @@ def broadcast_tensors(*tensors) -> tuple:
     return tuple(expand(t, shape) for t in tensors)
 
 
-def contiguous(input) -> Tensor:
-    """The tensor itself if its memory is in row-major order, else a row-major copy (gradient flows through).
+def contiguous(input, memory_format=None) -> Tensor:
+    """The tensor itself if its memory is already in the given order (row-major by default), else
+    a copy in that order (gradient flows through).
 
     Args:
         input: the input tensor (numbers and array-likes are made tensors).
+        memory_format: ``morch.contiguous_format`` (default), ``channels_last`` (4-d: N, H, W, C in
+            memory) or ``channels_last_3d`` (5-d); ``preserve_format`` keeps the tensor's order.
     """
+    from morch import _layout
+
     t = _tensor(input)
-    return t if t._data is None or t._data.flags.c_contiguous else E.Clone.apply(t)
+    if t._data is None or memory_format is _layout.preserve_format:
+        return t
+    order = _layout.ORDERS.get(memory_format)
+    if order is None:
+        return t if t._data.flags.c_contiguous else E.Clone.apply(t)
+    if t._data.ndim != len(order):
+        raise RuntimeError(f"required rank {len(order)} tensor to use {memory_format!r} format, got {t._data.ndim}-d")
+    if t._data.transpose(order).flags.c_contiguous:
+        return t
+    out = E.Clone.apply(t)
+    out._data = np.ascontiguousarray(t._data.transpose(order)).transpose(np.argsort(order))  # same values, new order
+    return out
 
 
 def clone(input) -> Tensor:

@@ -158,9 +158,30 @@ class Tensor:
         steps = tuple(s // self._data.itemsize for s in self._data.strides)
         return steps if dim is None else steps[_dim(dim, self._data.ndim, "stride")]
 
-    def is_contiguous(self) -> bool:
-        """True when the elements lie in memory in row-major order without gaps."""
-        return self._data.flags.c_contiguous
+    def is_contiguous(self, memory_format=None) -> bool:
+        """True when the elements lie in memory in row-major order without gaps (or in the order of
+        ``memory_format``: ``morch.channels_last`` ...).
+
+        Args:
+            memory_format: None or ``contiguous_format`` for row-major, or a channels-last format.
+        """
+        from morch import _layout
+
+        order = _layout.ORDERS.get(memory_format)
+        if order is None:
+            return self._data.flags.c_contiguous
+        return self._data.ndim == len(order) and self._data.transpose(order).flags.c_contiguous
+
+    @property
+    def layout(self):
+        """Always ``morch.strided``."""
+        from morch import _layout
+
+        return _layout.strided
+
+    def data_ptr(self) -> int:
+        """The address of the first element."""
+        return self._data.ctypes.data
 
     @property
     def dtype(self) -> dtypes.dtype:
@@ -287,6 +308,7 @@ class Tensor:
         """Cast to a dtype (``t.to(morch.float64)``, ``t.to(other)``); devices other than the CPU are refused."""
         dtype = kwargs.pop("dtype", None)
         copy = kwargs.pop("copy", False)
+        memory_format = kwargs.pop("memory_format", None)
         kwargs.pop("non_blocking", None)
         if "device" in kwargs:
             device(kwargs.pop("device"))
@@ -300,6 +322,8 @@ class Tensor:
             elif a is not None:
                 dtype = a
         out = self if dtype is None else self.type(dtype)
+        if memory_format is not None:
+            out = out.contiguous(memory_format)
         return out.clone() if copy and out is self else out
 
     def cpu(self) -> Tensor:

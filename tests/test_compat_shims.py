@@ -68,3 +68,22 @@ def test_shims():
     morch.autograd.set_detect_anomaly(True)
     assert morch.autograd.is_anomaly_enabled()
     morch.autograd.set_detect_anomaly(False)
+
+
+def test_memory_formats():
+    x = morch.arange(24.0).reshape(1, 2, 3, 4).requires_grad_()
+    y = x.contiguous(memory_format=morch.channels_last)
+    assert y.is_contiguous(memory_format=morch.channels_last) and not y.is_contiguous()
+    assert y.stride() == (24, 1, 8, 2) and morch.equal(x, y)
+    assert (
+        y.contiguous(memory_format=morch.channels_last) is y and x.contiguous(memory_format=morch.preserve_format) is x
+    )
+    (y * 2).sum().backward()
+    assert x.grad.sum().item() == 48.0
+    assert x.to(memory_format=morch.channels_last).stride() == (24, 1, 8, 2)
+    assert x.layout is morch.strided and repr(morch.channels_last) == "morch.channels_last"
+    with pytest.raises(RuntimeError, match="required rank 4 tensor to use morch.channels_last format"):
+        morch.ones(2, 3).contiguous(memory_format=morch.channels_last)
+    conv = morch.nn.Conv2d(2, 3, 3).to(memory_format=morch.channels_last)
+    assert conv(y).shape == (1, 3, 1, 2)
+    assert isinstance(x.data_ptr(), int)
