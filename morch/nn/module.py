@@ -14,7 +14,7 @@ from morch.autograd import grad_mode
 from morch.nn import _backward_hooks as _bh
 from morch.nn.parameter import Buffer, Parameter
 from morch.tensor import Tensor, _wrap, device
-from morch.utils.hooks import RemovableHandle
+from morch.utils.hooks import RemovableHandle, add_hook
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -61,6 +61,10 @@ _HOOK_ATTRS = (
     ("_forward_pre_hooks_with_kwargs", set()),
     ("_backward_hooks", {}),
     ("_backward_pre_hooks", {}),
+    ("_state_dict_pre_hooks", {}),
+    ("_state_dict_hooks", {}),
+    ("_load_state_dict_pre_hooks", {}),
+    ("_load_state_dict_post_hooks", {}),
 )
 
 
@@ -223,13 +227,44 @@ class Module:
 
     @staticmethod
     def _add_hook(hooks: dict, hook: Callable, prepend: bool, extra: tuple = ()) -> RemovableHandle:
-        handle = RemovableHandle(hooks, extra)
-        hooks[handle.id] = hook
-        if prepend:
-            items = list(hooks.items())
-            hooks.clear()
-            hooks.update([items[-1]] + items[:-1])
-        return handle
+        return add_hook(hooks, hook, prepend, extra)
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before this module writes its entries in ``state_dict``.
+
+        Args:
+            hook: the callable.
+        """
+        return add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` after this module (and its
+        children) wrote their entries; the hook may change ``state_dict`` in place.
+
+        Args:
+            hook: the callable (it must return None).
+        """
+        return add_hook(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module loads its entries (it may rename keys
+        in ``state_dict``, a copy of what was passed in).
+
+        Args:
+            hook: the callable.
+        """
+        return add_hook(self._load_state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after ``load_state_dict`` loaded everything and
+        before it checks the keys: clearing ``incompatible_keys.missing_keys`` (or
+        ``unexpected_keys``) in place forgives them.
+
+        Args:
+            hook: the callable (it must return None).
+        """
+        return add_hook(self._load_state_dict_post_hooks, hook)
 
     # ---------------------------------------------------------------- attribute registration
     def __getattr__(self, name: str):
@@ -684,10 +719,15 @@ class Module:
             destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args) :])[:3]
         if destination is None:
             destination = OrderedDict()
+        for hook in list(self._state_dict_pre_hooks.values()):
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in list(self._state_dict_hooks.values()):
+            if hook(self, destination, prefix, {}) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
         return destination
 
     def _load_from_state_dict(self, state_dict: Mapping, prefix: str, local_metadata: dict, strict: bool,
@@ -760,12 +800,19 @@ class Module:
         errors: list = []
 
         def load(module: Module, prefix: str) -> None:
+            for hook in list(module._load_state_dict_pre_hooks.values()):
+                hook(module, state_dict, prefix, {}, strict, missing, unexpected, errors)
             module._load_from_state_dict(state_dict, prefix, {}, True, missing, unexpected, errors, assign)
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
 
         load(self, "")
+        incompatible = _IncompatibleKeys(missing, unexpected)
+        for module in self.modules():
+            for hook in list(module._load_state_dict_post_hooks.values()):
+                if hook(module, incompatible) is not None:
+                    raise RuntimeError("load_state_dict post-hook must return None")
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")

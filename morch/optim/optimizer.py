@@ -20,7 +20,7 @@ import numpy as np
 from morch import _alloc
 from morch.autograd.grad_mode import enable_grad
 from morch.tensor import Tensor, _wrap
-from morch.utils.hooks import RemovableHandle
+from morch.utils.hooks import RemovableHandle, add_hook
 
 
 class _RequiredParameter:
@@ -72,6 +72,63 @@ def _as_lr(value):
 
 
 # step hooks of every optimizer (register_optimizer_step_pre_hook / _post_hook), by handle id
+_HOOK_DICTS = (
+    "_optimizer_step_pre_hooks",
+    "_optimizer_step_post_hooks",
+    "_optimizer_state_dict_pre_hooks",
+    "_optimizer_state_dict_post_hooks",
+    "_optimizer_load_state_dict_pre_hooks",
+    "_optimizer_load_state_dict_post_hooks",
+)
+
+
+def _outermost(fn, around):
+    """``fn`` with ``around(self, call, *args)`` wrapped round the outermost call only: a subclass's
+    ``state_dict`` that calls ``super().state_dict()`` runs the hooks once."""
+
+    @functools.wraps(fn)
+    def wrapper(self, *args):
+        if self.__dict__.get("_in_state_hooks"):
+            return fn(self, *args)
+        self._in_state_hooks = True
+        try:
+            return around(self, fn, *args)
+        finally:
+            self._in_state_hooks = False
+
+    wrapper._state_hooks = True
+    return wrapper
+
+
+def _state_dict_around(self, state_dict):
+    for hook in list(self._optimizer_state_dict_pre_hooks.values()):
+        hook(self)
+    result = state_dict(self)
+    for hook in list(self._optimizer_state_dict_post_hooks.values()):
+        replaced = hook(self, result)
+        if replaced is not None:
+            result = replaced
+    return result
+
+
+def _load_around(self, load_state_dict, state_dict):
+    for hook in list(self._optimizer_load_state_dict_pre_hooks.values()):
+        replaced = hook(self, state_dict)
+        if replaced is not None:
+            state_dict = replaced
+    load_state_dict(self, state_dict)
+    for hook in list(self._optimizer_load_state_dict_post_hooks.values()):
+        hook(self)
+
+
+def _with_state_dict_hooks(fn):
+    return _outermost(fn, _state_dict_around)
+
+
+def _with_load_hooks(fn):
+    return _outermost(fn, _load_around)
+
+
 _global_step_pre_hooks: OrderedDict = OrderedDict()
 _global_step_post_hooks: OrderedDict = OrderedDict()
 
@@ -151,10 +208,14 @@ class Optimizer:
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "_step_hooks", False):
             cls.step = _with_step_hooks(step)
+        for name, wrap in (("state_dict", _with_state_dict_hooks), ("load_state_dict", _with_load_hooks)):
+            fn = cls.__dict__.get(name)
+            if fn is not None and not getattr(fn, "_state_hooks", False):
+                setattr(cls, name, wrap(fn))
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
-        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
-        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        for name in _HOOK_DICTS:
+            setattr(self, name, OrderedDict())
         if "lr" in defaults:
             defaults["lr"] = _as_lr(defaults["lr"])
         self._validate(defaults)
@@ -209,6 +270,42 @@ class Optimizer:
         handle = RemovableHandle(self._optimizer_step_post_hooks)
         self._optimizer_step_post_hooks[handle.id] = hook
         return handle
+
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` before ``state_dict`` builds the dict.
+
+        Args:
+            hook: the callable.
+            prepend: run it before the hooks already registered.
+        """
+        return add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` on the finished dict; a returned dict replaces it.
+
+        Args:
+            hook: the callable.
+            prepend: run it before the hooks already registered.
+        """
+        return add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` before loading; a returned dict is loaded instead.
+
+        Args:
+            hook: the callable.
+            prepend: run it before the hooks already registered.
+        """
+        return add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` after loading.
+
+        Args:
+            hook: the callable.
+            prepend: run it before the hooks already registered.
+        """
+        return add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     # ---------------------------------------------------------------- subclass interface
     def _validate(self, group: dict[str, Any]) -> None:
@@ -478,8 +575,8 @@ class Optimizer:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._scratch_arrays = {}
-        self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict())
-        self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict())
+        for name in _HOOK_DICTS:
+            self.__dict__.setdefault(name, OrderedDict())
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
@@ -513,3 +610,8 @@ def _copy_value(value, param: Tensor | None, name, index=None):
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return tuple(_copy_value(v, param, name, index) for v in value)
     return value
+
+
+# the base class's own state_dict / load_state_dict run the hooks too (subclasses' are wrapped as they are defined)
+Optimizer.state_dict = _with_state_dict_hooks(Optimizer.state_dict)
+Optimizer.load_state_dict = _with_load_hooks(Optimizer.load_state_dict)

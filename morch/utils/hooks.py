@@ -32,3 +32,21 @@ class RemovableHandle:
 
     def __exit__(self, *exc) -> None:
         self.remove()
+
+
+def add_hook(hooks: dict, hook, prepend: bool = False, extra: tuple = ()) -> RemovableHandle:
+    """Store ``hook`` in ``hooks`` (first when ``prepend``) and return its handle.
+
+    Args:
+        hooks: the ordered dict of hooks.
+        hook: the callable.
+        prepend: run it before the hooks already there.
+        extra: dicts or sets the handle also clears (the hook's options).
+    """
+    handle = RemovableHandle(hooks, extra)
+    hooks[handle.id] = hook
+    if prepend:
+        items = list(hooks.items())
+        hooks.clear()
+        hooks.update([items[-1]] + items[:-1])
+    return handle
