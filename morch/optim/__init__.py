@@ -1,6 +1,6 @@
 """Optimizers and learning-rate schedulers (``morch.optim``), as ``torch.optim``."""
 
-from morch.optim import lr_scheduler
+from morch.optim import lr_scheduler, swa_utils
 from morch.optim.adadelta import Adadelta
 from morch.optim.adagrad import Adagrad
 from morch.optim.adam import Adam
@@ -30,4 +30,5 @@ __all__ = [
     "ASGD",
     "LBFGS",
     "lr_scheduler",
+    "swa_utils",
 ]
