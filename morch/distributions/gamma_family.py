@@ -1,8 +1,9 @@
 """Distributions built on the gamma function: Gamma, Chi2, Beta, Dirichlet, Poisson, StudentT.
 
 Draws come from numpy's samplers on morch's global generator, so ``morch.manual_seed`` makes them
-repeatable. They are not reparameterised in morch (``has_rsample`` is False, where PyTorch
-differentiates Gamma-based draws implicitly); log_prob, entropy and KL are differentiable.
+repeatable. Gamma draws are reparameterised implicitly, as PyTorch's: the gradient of a draw with
+respect to the concentration is -(dP/da) / (dP/dx) at the draw, with P the regularized incomplete
+gamma function (``morch/ops/special.py``); Chi2, Beta, Dirichlet and StudentT are built from them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ def _rng():
     return default_generator._rng
 
 
+def _standard_gamma(concentration: Tensor) -> Tensor:
+    from morch.ops.special import StandardGamma
+
+    return StandardGamma.apply(concentration)
+
+
 def _draw(values: np.ndarray, like: Tensor) -> Tensor:
     return _wrap(np.asarray(values, dtype=like._data.dtype))
 
@@ -36,6 +43,7 @@ class Gamma(Distribution):
         validate_args: check the parameters.
     """
 
+    has_rsample = True
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
 
@@ -55,11 +63,10 @@ class Gamma(Distribution):
     def variance(self) -> Tensor:
         return self.concentration / self.rate**2
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        a = np.broadcast_to(self.concentration._data, shape)
-        g = _rng().standard_gamma(a)
-        return _draw(np.maximum(g / np.broadcast_to(self.rate._data, shape), np.finfo(a.dtype).tiny), self.rate)
+        g = _standard_gamma(self.concentration.expand(*shape) if shape else self.concentration)
+        return (g / self.rate).clamp(min=float(np.finfo(self.rate._data.dtype).tiny))
 
     def log_prob(self, value) -> Tensor:
         self._validate_sample(value)
@@ -99,6 +106,7 @@ class Beta(Distribution):
         validate_args: check the parameters.
     """
 
+    has_rsample = True
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
 
@@ -119,12 +127,11 @@ class Beta(Distribution):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total**2 * (total + 1))
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        rng = _rng()
-        x = rng.standard_gamma(np.broadcast_to(self.concentration1._data, shape))
-        y = rng.standard_gamma(np.broadcast_to(self.concentration0._data, shape))
-        return _draw(x / (x + y), self.concentration1)
+        x = _standard_gamma(self.concentration1.expand(*shape) if shape else self.concentration1)
+        y = _standard_gamma(self.concentration0.expand(*shape) if shape else self.concentration0)
+        return x / (x + y)
 
     def _log_beta(self) -> Tensor:
         a, b = self.concentration1, self.concentration0
@@ -148,6 +155,7 @@ class Dirichlet(Distribution):
         validate_args: check the parameters.
     """
 
+    has_rsample = True
     arg_constraints = {
         "concentration": constraints.Constraint(
             "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)", lambda a: np.all(a > 0, -1), 1
@@ -170,11 +178,10 @@ class Dirichlet(Distribution):
         a0 = self.concentration.sum(-1, keepdim=True)
         return self.concentration * (a0 - self.concentration) / (a0**2 * (a0 + 1))
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        g = _rng().standard_gamma(np.broadcast_to(self.concentration._data, shape))
-        g = np.maximum(g, np.finfo(g.dtype).tiny)
-        return _draw(g / g.sum(-1, keepdims=True), self.concentration)
+        g = _standard_gamma(self.concentration.expand(*shape))
+        return g / g.sum(-1, keepdim=True)
 
     def log_prob(self, value) -> Tensor:
         self._validate_sample(value)
@@ -235,6 +242,7 @@ class StudentT(Distribution):
         validate_args: check the parameters.
     """
 
+    has_rsample = True
     arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
 
@@ -256,10 +264,13 @@ class StudentT(Distribution):
         var = self.scale**2 * df / (df - 2)
         return F.where(df > 2, var, F.where(df > 1, math.inf, math.nan))
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
+        from morch import creation
+
         shape = self._extended_shape(sample_shape)
-        t = _rng().standard_t(np.broadcast_to(self.df._data, shape))
-        return _draw(self.loc._data + self.scale._data * t, self.loc)
+        z = creation.randn(*shape, dtype=self.loc.dtype) if shape else creation.randn(1, dtype=self.loc.dtype)[0]
+        chi2 = 2 * _standard_gamma(0.5 * (self.df.expand(*shape) if shape else self.df))
+        return self.loc + self.scale * z * (chi2 / self.df).rsqrt()
 
     def log_prob(self, value) -> Tensor:
         self._validate_sample(value)
