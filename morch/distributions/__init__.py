@@ -3,8 +3,9 @@ possible), log-densities, entropies and KL divergences, as ``torch.distributions
 
 Draws come from morch's global generator, so ``morch.manual_seed`` makes them repeatable (they
 are not the same numbers as PyTorch's). The gamma-based ones (Gamma, Chi2, Beta, Dirichlet,
-StudentT) sample without reparameterisation. Not here: transforms and TransformedDistribution,
-Binomial, Geometric, LogNormal and the rest of PyTorch's less used distributions.
+StudentT) are reparameterised implicitly. Transforms: Exp, Affine, Sigmoid, Tanh, Compose (also
+importable from ``morch.distributions.transforms``). Not here: Binomial, Geometric and the rest of
+PyTorch's less used distributions.
 """
 
 from morch.distributions import constraints
@@ -14,6 +15,16 @@ from morch.distributions.distribution import Distribution
 from morch.distributions.gamma_family import Beta, Chi2, Dirichlet, Gamma, Poisson, StudentT
 from morch.distributions.independent import Independent
 from morch.distributions.kl import kl_divergence, register_kl
+from morch.distributions.transforms import (
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    LogNormal,
+    SigmoidTransform,
+    TanhTransform,
+    Transform,
+    TransformedDistribution,
+)
 
 __all__ = [
     "constraints",
@@ -33,6 +44,14 @@ __all__ = [
     "Dirichlet",
     "Poisson",
     "StudentT",
+    "TransformedDistribution",
+    "LogNormal",
+    "Transform",
+    "ExpTransform",
+    "AffineTransform",
+    "SigmoidTransform",
+    "TanhTransform",
+    "ComposeTransform",
     "kl_divergence",
     "register_kl",
 ]
