@@ -276,3 +276,44 @@ def test_transforms_by_hand():
     squashed = D.TransformedDistribution(D.Normal(0.0, 3.0), D.transforms.TanhTransform()).rsample((1000,))
     assert squashed.abs().max().item() <= 1.0
     assert D.LogNormal(0.0, 0.5).sample((20000,)).log().std().item() == pytest.approx(0.5, abs=0.02)
+
+
+def _more(L):
+    Dl = L.distributions
+    f = lambda x: L.tensor(x, dtype=L.float64)  # noqa: E731
+    cases = [
+        (Dl.Binomial(f([10.0, 4.0]), probs=f([0.3, 0.8])), f([3.0, 4.0])),
+        (Dl.Binomial(f([6.0]), logits=f([0.4])), f([2.0])),
+        (Dl.Geometric(probs=f([0.3, 0.9])), f([2.0, 0.0])),
+        (Dl.Multinomial(5, probs=f([0.2, 0.3, 0.5])), f([1.0, 1.0, 3.0])),
+        (Dl.Cauchy(f([0.0, 1.0]), f([1.0, 2.0])), f([0.5, -1.0])),
+        (Dl.HalfNormal(f([1.0, 2.0])), f([0.5, 1.0])),
+        (Dl.Gumbel(f([0.0, 1.0]), f([1.0, 2.0])), f([0.5, 1.0])),
+    ]
+    out = []
+    for d, v in cases:
+        out.append(d.log_prob(v).numpy())
+        out.append(d.mean.numpy())
+        out.append(d.variance.numpy())
+        if type(d).__name__ in ("Geometric", "Cauchy", "HalfNormal", "Gumbel"):
+            out.append(d.entropy().numpy())
+    return out
+
+
+@requires_torch
+def test_more_distributions_match_torch():
+    for a, b in zip(_more(morch), _more(torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def test_more_distributions_sample():
+    morch.manual_seed(0)
+    assert D.Binomial(10, probs=morch.tensor(0.3)).sample((20000,)).mean().item() == pytest.approx(3.0, abs=0.05)
+    assert D.Geometric(probs=morch.tensor(0.25)).sample((20000,)).mean().item() == pytest.approx(3.0, abs=0.1)
+    counts = D.Multinomial(7, probs=morch.tensor([0.2, 0.8])).sample((500,))
+    assert counts.shape == (500, 2) and bool((counts.sum(-1) == 7).all())
+    assert D.HalfNormal(morch.tensor(2.0)).rsample((20000,)).mean().item() == pytest.approx(
+        2 * (2 / np.pi) ** 0.5, abs=0.05
+    )
+    assert D.Gumbel(0.0, 1.0).rsample((20000,)).mean().item() == pytest.approx(0.5772, abs=0.03)
+    assert abs(D.Cauchy(0.0, 1.0).rsample((20001,)).median().item()) < 0.05
