@@ -3395,3 +3395,44 @@ def masked_scatter(input, mask, source) -> Tensor:
     if src.shape[0] < k:
         raise ValueError(f"masked_scatter: expected source to have at least {k} elements, got {src.shape[0]}")
     return index_put(t, (_wrap(full),), src[:k])
+
+
+_mode_type = _return_type("mode")
+
+
+@deferrable
+def _mode_index(input, dim: _int) -> Tensor:
+    """For each slice along dim, where (keepdim) its mode lies: the smallest most frequent value,
+    at its last occurrence, as PyTorch picks."""
+    a = _tensor(input)._data
+    d = norm_dim(dim, a.ndim, "mode")
+    moved = np.moveaxis(a, d, -1)
+    n = moved.shape[-1]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    rows = moved.reshape(-1, n)
+    out = np.empty(rows.shape[0], np.int64)
+    for i, row in enumerate(rows):
+        values, counts = np.unique(row, return_counts=True)
+        best = values[np.argmax(counts)]
+        out[i] = n - 1 - int(np.argmax(row[::-1] == best))
+    return _wrap(np.moveaxis(out.reshape(moved.shape[:-1] + (1,)), -1, d))
+
+
+def mode(input, dim: _int = -1, keepdim: _bool = False):
+    """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the
+    index of its last occurrence, ``(values, indices)``.
+
+    Args:
+        input: the input.
+        dim: the dimension.
+        keepdim: keep the reduced dimension.
+    """
+    t = _tensor(input)
+    if t.ndim == 0:
+        return _mode_type(t.clone(), _wrap(np.zeros((), np.int64)))
+    idx = _mode_index(t, dim)
+    values = gather(t, dim, idx)
+    if not keepdim:
+        values, idx = squeeze(values, dim), squeeze(idx, dim)
+    return _mode_type(values, idx)

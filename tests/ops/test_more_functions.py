@@ -187,3 +187,23 @@ def test_counting_and_sets_match_torch():
         ours, theirs = lib_fn(morch, morch.tensor(a)), lib_fn(torch, torch.tensor(a))
         for u, v in zip(ours, theirs):
             np.testing.assert_array_equal(u.numpy(), v.numpy())
+
+
+def test_mode_by_hand_and_gradient():
+    x = morch.tensor([[1, 2, 2, 3, 3, 1, 1], [5, 5, 4, 4, 6, 6, 0]])
+    r = morch.mode(x, 1)
+    assert r.values.tolist() == [1, 4] and r.indices.tolist() == [6, 3]
+    y = morch.tensor([[1.0, 2.0, 2.0], [3.0, 3.0, 1.0]], requires_grad=True)
+    y.mode(1).values.sum().backward()
+    assert y.grad.tolist() == [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]  # the gradient goes to the reported index
+    with pytest.raises(IndexError, match="Expected reduction dim 1 to have non-zero size"):
+        morch.mode(morch.zeros(2, 0), 1)
+
+
+@requires_torch
+def test_mode_matches_torch():
+    a = np.random.default_rng(3).integers(0, 4, (5, 9))
+    for dim, keep in [(0, False), (1, True), (-1, False)]:
+        ours, theirs = morch.mode(morch.tensor(a), dim, keep), torch.mode(torch.tensor(a), dim, keep)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
