@@ -33,7 +33,8 @@ def _run(lib, mode, padding, corners):
 
 @requires_torch
 @pytest.mark.parametrize(
-    "mode,padding,corners", itertools.product(["bilinear", "nearest"], ["zeros", "border", "reflection"], [False, True])
+    "mode,padding,corners",
+    list(itertools.product(["bilinear", "nearest"], ["zeros", "border", "reflection"], [False, True])),
 )
 def test_matches_torch(mode, padding, corners):
     for a, b in zip(_run(morch, mode, padding, corners), _run(torch, mode, padding, corners)):
