@@ -16,6 +16,8 @@ from morch.static import Placeholder, Session
 
 from .common import copy_from_torch
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*mismatched.*:UserWarning")  # torch's own
+
 
 def _np_attention(q, k, v, allow=None, add=None, scale=None):
     """An independent reference: loops over the batch with plain numpy."""

@@ -11,6 +11,8 @@ from helpers import requires_torch, torch
 from morch import nn
 from morch.nn import functional as F
 
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")  # torch's own
+
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((2, 4, 6, 7, 5))
 W = RNG.standard_normal((6, 2, 3, 2, 3))

@@ -11,6 +11,10 @@ from helpers import requires_torch, torch
 from morch import nn
 from morch.nn.utils import parametrize as P
 
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*torch.nn.utils.weight_norm.*is deprecated:FutureWarning"
+)  # torch's own
+
 
 class Symmetric(nn.Module):
     def forward(self, x):

@@ -16,6 +16,10 @@ from morch.static import Placeholder, Session
 
 from .common import copy_from_torch
 
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*(mismatched|nested_tensor|enable_nested_tensor).*:UserWarning"
+)  # torch's own
+
 D, H, FF = 8, 2, 16
 
 
