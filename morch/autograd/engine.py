@@ -339,6 +339,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     result = []
     for i, t in enumerate(inputs):
         g = capture.get(t.grad_fn) if t.grad_fn is not None else leaves.get(id(t), (None, None))[1]
+        if g is not None and t.grad_fn is None and t._hooks:  # a leaf's gradient hooks, as backward() runs them
+            for hook in t._hooks:
+                r = hook(g)
+                if r is not None:
+                    g = r
         if g is None:
             if materialize_grads:
                 g = _wrap(np.zeros_like(t._data))

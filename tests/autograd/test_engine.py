@@ -780,3 +780,11 @@ def test_mlp_like_graph_matches_torch():
     assert out["morch"][0] == pytest.approx(out["torch"][0], rel=1e-5)
     for m, t in zip(out["morch"][1:], out["torch"][1:]):
         assert_close(m, t, atol=1e-5)
+
+
+def test_leaf_hooks_run_in_autograd_grad_too():
+    x = morch.ones(2, requires_grad=True)
+    x.register_hook(lambda g: g * 2)
+    assert morch.autograd.grad((x * 3).sum(), x)[0].tolist() == [6.0, 6.0]
+    x.register_post_accumulate_grad_hook(lambda t: (_ for _ in ()).throw(AssertionError("not in grad()")))
+    assert morch.autograd.grad((x * 3).sum(), x)[0].tolist() == [6.0, 6.0]  # post-accumulate hooks are backward's
