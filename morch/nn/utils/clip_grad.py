@@ -62,12 +62,42 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     """
     grads = _grads(parameters)
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
-    coef = float(max_norm) / (float(total._data) + 1e-6)
+    _scale(grads, max_norm, total)
+    return total
+
+
+def _scale(grads: list, max_norm: float, total) -> None:
+    coef = float(max_norm) / (float(total._data if isinstance(total, Tensor) else total) + 1e-6)
     if coef < 1:
         for g in grads:
             g._data *= g._data.dtype.type(coef)
             g._version += 1
-    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
+    """Scale the gradients by max_norm / (total_norm + 1e-6) when that is below 1, given a total
+    norm computed beforehand (``get_total_norm``), as ``clip_grad_norm_`` does in one call.
+
+    Args:
+        parameters: a tensor or an iterable of tensors whose ``.grad`` is scaled.
+        max_norm: the largest allowed total norm.
+        total_norm: the total norm of the gradients.
+        foreach: ignored (kept for compatibility).
+    """
+    _scale(_grads(parameters), max_norm, total_norm)
+
+
+def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach=None) -> Tensor:  # fmt: skip
+    """Deprecated spelling of ``clip_grad_norm_`` (warns, as PyTorch does)."""
+    import warnings
+
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:

@@ -21,6 +21,7 @@ __all__ = [
     "Subset",
     "ConcatDataset",
     "ChainDataset",
+    "StackDataset",
     "random_split",
 ]
 
@@ -156,6 +157,39 @@ class ConcatDataset(Dataset):
         which = bisect.bisect_right(self.cumulative_sizes, idx)
         start = self.cumulative_sizes[which - 1] if which else 0
         return self.datasets[which][idx - start]
+
+
+class StackDataset(Dataset):
+    """Datasets of the same length side by side: item i is the tuple (or, with keyword datasets,
+    the dict) of their items i, as ``torch.utils.data.StackDataset``.
+
+    Args:
+        args: datasets, combined into tuples.
+        kwargs: named datasets, combined into dicts (use one form or the other).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like input/output, "
+                "but both types are given."
+            )
+        sets = list(args) if args else list(kwargs.values())
+        if not sets:
+            raise ValueError("At least one dataset should be passed")
+        lengths = {len(d) for d in sets}
+        if len(lengths) != 1:
+            raise ValueError("Size mismatch between datasets")
+        self._length = lengths.pop()
+        self.datasets = tuple(args) if args else dict(kwargs)
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
 
 
 class ChainDataset(IterableDataset):
