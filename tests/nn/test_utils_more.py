@@ -72,3 +72,31 @@ def test_stack_dataset():
 @requires_torch
 def test_fusion_matches_torch_error_size():
     assert np.allclose(_fused(morch), _fused(torch), atol=1e-5)
+
+
+def test_distributed_sampler_splits_the_dataset():
+    data = morch.utils.data
+    ds = data.TensorDataset(morch.arange(10))
+    parts = [list(data.DistributedSampler(ds, num_replicas=3, rank=r, shuffle=False)) for r in range(3)]
+    assert parts == [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]  # padded with the first indices, as PyTorch
+    assert list(data.DistributedSampler(ds, 3, 0, shuffle=False, drop_last=True)) == [0, 3, 6]
+    a, b = data.DistributedSampler(ds, 2, 0), data.DistributedSampler(ds, 2, 1)
+    assert sorted(list(a) + list(b)) == list(range(10))
+    first = list(a)
+    a.set_epoch(1)
+    assert list(a) != first and len(a) == 5
+    loader = data.DataLoader(ds, batch_size=2, sampler=b)
+    assert sum(len(x[0]) for x in loader) == 5
+    with pytest.raises(RuntimeError, match="pass num_replicas and rank"):
+        data.DistributedSampler(ds)
+
+
+@requires_torch
+def test_distributed_sampler_unshuffled_matches_torch():
+    from torch.utils.data import DistributedSampler as TorchSampler
+
+    for n, replicas, drop in [(10, 3, False), (10, 3, True), (7, 2, False), (8, 4, True)]:
+        for rank in range(replicas):
+            ours = list(morch.utils.data.DistributedSampler(range(n), replicas, rank, shuffle=False, drop_last=drop))
+            theirs = list(TorchSampler(range(n), replicas, rank, shuffle=False, drop_last=drop))
+            assert ours == theirs, (n, replicas, rank, drop)

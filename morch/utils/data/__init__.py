@@ -14,6 +14,7 @@ from morch.utils.data.dataset import (
 )
 from morch.utils.data.sampler import (
     BatchSampler,
+    DistributedSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
@@ -30,6 +31,7 @@ __all__ = [
     "ChainDataset",
     "StackDataset",
     "random_split",
+    "DistributedSampler",
     "Sampler",
     "SequentialSampler",
     "RandomSampler",

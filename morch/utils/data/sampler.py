@@ -10,6 +10,7 @@ import numpy as np
 from morch.random import Generator, _gen
 
 __all__ = [
+    "DistributedSampler",
     "Sampler",
     "SequentialSampler",
     "RandomSampler",
@@ -200,3 +201,57 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """The share of a dataset that one of ``num_replicas`` processes reads, as PyTorch's: every
+    process shuffles with the same seed (plus the epoch set by ``set_epoch``), the list is padded
+    (or cut, with ``drop_last``) to a multiple of ``num_replicas``, and rank r takes every
+    ``num_replicas``-th index from r. morch has no process group, so ``num_replicas`` and ``rank``
+    must be given.
+
+    Args:
+        dataset: the dataset.
+        num_replicas: the number of processes.
+        rank: this process's index.
+        shuffle: shuffle the indices (each epoch differently).
+        seed: the shuffling seed, the same in every process.
+        drop_last: cut the tail instead of padding it with repeated indices.
+    """
+
+    def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:  # fmt: skip
+        if num_replicas is None or rank is None:
+            raise RuntimeError("DistributedSampler: morch has no process group; pass num_replicas and rank")
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, seed, drop_last, 0
+        n = len(dataset)
+        if drop_last and n % num_replicas:
+            self.num_samples = n // num_replicas
+        else:
+            self.num_samples = -(-n // num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.dataset)
+        if self.shuffle:
+            indices = np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
+        else:
+            indices = list(range(n))
+        if not self.drop_last:
+            padding = self.total_size - len(indices)
+            while padding > 0:
+                indices += indices[:padding]
+                padding = self.total_size - len(indices)
+        else:
+            indices = indices[: self.total_size]
+        return iter(indices[self.rank : self.total_size : self.num_replicas])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next iteration's shuffle depend on ``epoch`` (call it before each epoch)."""
+        self.epoch = epoch
