@@ -9,7 +9,7 @@ scale, as PyTorch's does. Asked for CUDA, both disable themselves with PyTorch's
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import math
 import warnings
 
@@ -26,7 +26,7 @@ def is_autocast_enabled(device_type: str | None = None) -> bool:
     return bool(_enabled[-1])
 
 
-class autocast:
+class autocast(contextlib.ContextDecorator):
     """Context manager and decorator marking a mixed-precision region, as ``torch.autocast``.
 
     In morch the region runs in the tensors' own dtypes (a one-time warning says so when it is
@@ -67,14 +67,6 @@ class autocast:
 
     def __exit__(self, *exc) -> None:
         _enabled.pop()
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-
-        return wrapper
 
 
 class GradScaler:

@@ -1,5 +1,7 @@
 """Reverse-mode automatic differentiation: the Function base, the engine, grad mode and gradcheck."""
 
+import contextlib
+
 from morch.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -29,7 +31,7 @@ __all__ = [
 _anomaly = [False]
 
 
-class detect_anomaly:
+class detect_anomaly(contextlib.ContextDecorator):
     """``torch.autograd.detect_anomaly`` as a context manager or decorator. Accepted for
     compatibility: morch does not check backward results for NaN, but its backward errors already
     name the op (and plugin) that failed; ``is_anomaly_enabled()`` reports the mode.
@@ -48,16 +50,6 @@ class detect_anomaly:
 
     def __exit__(self, *exc) -> None:
         _anomaly[0] = self.prev
-
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-
-        return wrapper
 
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
