@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy as _copy
 import numbers
 import operator
+import warnings
 import weakref
 
 import numpy as np
@@ -207,7 +208,36 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         """The tensor with its last two dimensions swapped (a batch of transposed matrices)."""
+        if self._data.ndim < 2:
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor."
+            )
         return self.transpose(-2, -1)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of each matrix of a batch: ``mT``, as morch tensors are real."""
+        if self._data.ndim < 2:
+            raise RuntimeError(
+                f"tensor.mH is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor."
+            )
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix: its transpose, as morch tensors are real (a 0-d tensor
+        gives itself, which PyTorch deprecates)."""
+        nd = self._data.ndim
+        if nd == 0:
+            return self
+        if nd != 2:
+            hint = " For batches of matrices, consider using tensor.mH" if nd > 2 else ""
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor.{hint}")
+        return self.transpose(0, 1)
+
+    def adjoint(self) -> Tensor:
+        """The conjugate transpose of each matrix of a batch (``mH``; a transpose for real tensors)."""
+        return self.mH
 
     @property
     def retains_grad(self) -> bool:
@@ -399,6 +429,49 @@ class Tensor:
     def nbytes(self) -> int:
         """The bytes the elements take (numel * itemsize)."""
         return self._data.nbytes
+
+    def storage_offset(self) -> int:
+        """How many elements of the memory block this tensor views lie before its first element (0
+        for a tensor owning its memory). morch counts from the start of the numpy array owning the
+        memory, so a tensor made by ``from_numpy`` of a numpy slice has the slice's offset (0 in PyTorch)."""
+        return (self._data.ctypes.data - _memory_owner(self._data).ctypes.data) // self._data.itemsize
+
+    def untyped_storage(self) -> UntypedStorage:
+        """The memory this tensor and its views share, as a minimal ``UntypedStorage``: morch's has
+        only ``data_ptr()``, ``nbytes()``, ``size()``, ``element_size()`` and ``len()``, enough to
+        tell whether two tensors share memory."""
+        return UntypedStorage(_memory_owner(self._data))
+
+    def is_pinned(self, device=None) -> bool:
+        """Always False: morch has no accelerator, so no page-locked memory.
+
+        Args:
+            device: ignored.
+        """
+        return False
+
+    def pin_memory(self, device=None) -> Tensor:
+        """Refused as in a CPU-only PyTorch: pinned memory needs an accelerator, which morch lacks.
+
+        Args:
+            device: ignored.
+        """
+        raise RuntimeError("pin_memory: Cannot access accelerator device when none is available.")
+
+    def share_memory_(self) -> Tensor:
+        """This tensor, unchanged. PyTorch moves the memory to shared memory for other processes;
+        morch's numpy memory stays private to this process (a forked child gets a copy)."""
+        return self
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor's value.
+
+        Raises RuntimeError for a tensor of no elements or of more than one, as PyTorch."""
+        n = self._data.size
+        if n != 1:
+            what = "no values" if n == 0 else "more than one value"
+            raise RuntimeError(f"is_nonzero: Boolean value of Tensor with {what} is ambiguous")
+        return bool(self._data.reshape(()))
 
     # ---------------------------------------------------------------- autograd
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None):
@@ -769,21 +842,59 @@ class Tensor:
         """
         from morch import random
 
+        if isinstance(p, Tensor):
+            p = p._data
         return self._fill_random(random._gen(generator).random(self._data.shape) < p)
 
-    def random_(self, low: int = 0, high: int | None = None, generator=None) -> Tensor:
-        """Fill in place with random integers from [low, high) (``random_(high)`` means [0, high)).
+    def random_(self, *args: int | None, generator=None, **kwargs) -> Tensor:
+        """Fill in place with integers drawn uniformly from [from, to - 1], as PyTorch's
+        ``random_(from=0, to=None)``: ``random_(to)`` draws from [0, to - 1]; without ``to`` the bound
+        is the dtype's (``2**24`` for float32, ``2**53`` for float64, ``2**11`` for float16, the
+        largest value for integer dtypes, 1 for bool).
 
         Args:
-            low: the smallest value, or high when high is omitted.
-            high: one above the largest value.
+            args: ``(to,)`` or ``(from, to)``; ``from`` and ``to`` are accepted as keywords too.
             generator: the source of randomness (the default generator if None).
         """
         from morch import random
 
+        if len(args) > 2 or set(kwargs) - {"from", "to"}:
+            raise TypeError(f"random_() takes from=0, to=None and generator=None, got {args} and {sorted(kwargs)}")
+        if len(args) == 1 and "from" not in kwargs and "to" not in kwargs:
+            low, high = 0, args[0]
+        else:
+            named = dict(zip(("from", "to"), args))
+            if set(named) & set(kwargs):
+                raise TypeError(f"random_() got multiple values for {sorted(set(named) & set(kwargs))}")
+            named.update(kwargs)
+            low, high = named.get("from", 0), named.get("to")
+        nd = self._data.dtype
+        name = dtypes.from_numpy(nd).name
+        if nd.kind == "f":
+            digits = np.finfo(nd).nmant + 1
+            top = 2**digits
+            bottom = -top
+        elif nd.kind == "b":
+            top, bottom = 1, 0
+        else:
+            top, bottom = int(np.iinfo(nd).max), int(np.iinfo(nd).min)
         if high is None:
-            low, high = 0, low if low else 2**24
-        return self._fill_random(random._gen(generator).integers(low, high, self._data.shape))
+            high = top + 1
+        elif low >= high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        if nd.kind == "f":
+            if high - 1 > top or low < bottom:
+                warnings.warn(
+                    f"random_: [from, to - 1] = [{low}, {high - 1}] goes beyond [-(2^{digits}), 2^{digits}], "
+                    f"where {name} cannot hold every integer",
+                    stacklevel=2,
+                )
+        elif low < bottom:
+            raise RuntimeError(f"random_: from is out of bounds for {name} (from={low})")
+        elif high - 1 > top:
+            raise RuntimeError(f"random_: to - 1 is out of bounds for {name} (to={high})")
+        values = random._gen(generator).integers(low, high, self._data.shape, dtype=np.int64)
+        return self._fill_random(values)
 
     def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
         """Fill in place with exponential random numbers of rate ``lambd``.
@@ -854,29 +965,112 @@ class Tensor:
 
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last
-        dimension (PyTorch returns a view; morch a copy whose gradient adds the windows back).
+        dimension; a view, as in PyTorch (read-only in morch when the windows overlap, since numpy
+        cannot write one element through two places safely). The gradient adds the windows back.
 
         Args:
             dimension: the dimension to slide along.
-            size: the window length.
+            size: the window length (>= 0).
             step: the distance between window starts (> 0).
         """
-        from morch import functional as F
+        from morch.ops.tensor_extra import Unfold
 
-        d = _dim(dimension, max(self.ndim, 1), "unfold")
-        n = self.shape[d] if self.ndim else 1
-        if size < 0 or size > n:
-            raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
-        if step <= 0:
-            raise RuntimeError(f"step is {step} but must be > 0")
-        t = self if self.ndim else self.reshape(1)
-        count = (n - size) // step + 1
-        idx = (np.arange(count)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
-        picked = F.index_select(t, d, _wrap(idx))
-        shape = list(t.shape)
-        shape[d : d + 1] = [count, size]
-        out = F.movedim(picked.reshape(*shape), d + 1, -1)
-        return out.reshape(size) if self.ndim == 0 else out
+        out = Unfold.apply(self, dimension=dimension, size=size, step=step)
+        if out._data.base is not None and np.may_share_memory(out._data, self._data):
+            out._base = self._base or weakref.ref(self)
+        return out
+
+    def sum_to_size(self, *size: int) -> Tensor:
+        """The sum of this tensor over the dimensions broadcasting would add or stretch to reach it
+        from ``size`` (the reverse of ``expand``).
+
+        Args:
+            size: the target shape, which must be expandable to this tensor's shape.
+        """
+        shape = _size_arg(size)
+        have = self._data.shape
+        lead = len(have) - len(shape)
+        if lead < 0 or any(s != 1 and s != have[lead + i] for i, s in enumerate(shape)):
+            raise RuntimeError(f"sum_to_size: size {{{list(shape)}}} is not expandable to size {{{list(have)}}}.")
+        from morch.autograd.engine import sum_to
+
+        return sum_to(self, shape)
+
+    def resize_(self, *sizes: int, memory_format=None) -> Tensor:
+        """Give this tensor a new shape in place, keeping its first elements in row-major order.
+
+        A contiguous tensor that does not grow keeps its memory (views still see writes); otherwise
+        morch moves it to new memory, which views no longer share (PyTorch reinterprets a
+        non-contiguous tensor's memory in storage order instead). New elements are zeros (PyTorch
+        leaves them uninitialised).
+
+        Args:
+            sizes: the new shape.
+            memory_format: None, or a format for the result's layout (``contiguous()``'s argument).
+        """
+        if self._requires_grad:
+            raise RuntimeError("resize_: cannot resize variables that require grad")
+        shape = _size_arg(sizes)
+        a = self._data
+        if shape != a.shape:
+            n = int(np.prod(shape, dtype=np.int64))
+            if a.flags.c_contiguous and n <= a.size:
+                self._data = a.reshape(-1)[:n].reshape(shape)
+            else:
+                new = np.zeros(shape, dtype=a.dtype)
+                k = min(n, a.size)
+                new.reshape(-1)[:k] = a.reshape(-1)[:k]
+                self._data, self._base = new, None
+            self._version += 1
+        if memory_format is not None:
+            self._data = self.contiguous(memory_format)._data
+        return self
+
+    def resize_as_(self, the_template: Tensor, memory_format=None) -> Tensor:
+        """``resize_`` to the shape of ``the_template``.
+
+        Args:
+            the_template: the tensor whose shape to take.
+            memory_format: as in ``resize_``.
+        """
+        return self.resize_(the_template._data.shape, memory_format=memory_format)
+
+    def apply_(self, callable) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        """Replace every element ``v`` by ``callable(v)`` in place: one Python call per element, so
+        slow, as in PyTorch (CPU-only there too). Not recorded by autograd.
+
+        Args:
+            callable: a function of one Python number returning a number.
+        """
+        if self._requires_grad:
+            raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
+        arr = _writable(self)
+        values = [callable(v) for v in arr.reshape(-1).tolist()]
+        np.copyto(arr, np.asarray(values).reshape(arr.shape), casting="unsafe")
+        _written(self)
+        return self
+
+    def map_(self, tensor: Tensor, callable) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        """Replace every element ``a`` by ``callable(a, b)`` in place, ``b`` being the element of
+        ``tensor`` (broadcast to this shape) at the same place; one Python call per element, not
+        recorded by autograd.
+
+        Args:
+            tensor: a tensor of this tensor's dtype, broadcastable to its shape.
+            callable: a function of two Python numbers returning a number.
+        """
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"map_: expected a Tensor for 'other', got {type(tensor).__name__}")
+        if self._requires_grad or tensor._requires_grad:
+            raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
+        if tensor._data.dtype != self._data.dtype:
+            raise TypeError(f"map_: expected {self.type()} for 'other' (got {tensor.type()})")
+        other = tensor.expand(self._data.shape)._data
+        arr = _writable(self)
+        values = [callable(a, b) for a, b in zip(arr.reshape(-1).tolist(), other.reshape(-1).tolist())]
+        np.copyto(arr, np.asarray(values).reshape(arr.shape), casting="unsafe")
+        _written(self)
+        return self
 
     def _fill_random(self, values: np.ndarray) -> Tensor:
         return self.copy_(_wrap(values))
@@ -1010,6 +1204,58 @@ def _size_arg(args) -> tuple:
     if any(s < 0 for s in size):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
     return size
+
+
+def _memory_owner(arr: np.ndarray) -> np.ndarray:
+    """The numpy array owning the memory ``arr`` views (numpy keeps the owner as ``base``; a strided
+    view made by ``as_strided`` has a wrapper object in between)."""
+    while True:
+        b = arr.base
+        if b is not None and not isinstance(b, np.ndarray):
+            b = getattr(b, "base", None)
+        if not isinstance(b, np.ndarray):
+            return arr
+        arr = b
+
+
+class UntypedStorage:
+    """A minimal stand-in for ``torch.UntypedStorage``: the bytes a tensor and its views share.
+
+    Only the introspection PyTorch scripts commonly use: ``data_ptr()``, ``nbytes()``, ``size()``
+    (in bytes), ``element_size()`` (1) and ``len()``; no indexing, copying or resizing.
+    """
+
+    __slots__ = ("_array",)
+
+    def __init__(self, array: np.ndarray):
+        self._array = array
+
+    def data_ptr(self) -> int:
+        """The address of the first byte."""
+        return self._array.ctypes.data
+
+    def nbytes(self) -> int:
+        """The number of bytes."""
+        return self._array.nbytes
+
+    def size(self) -> int:
+        """The number of bytes (an untyped storage's elements are bytes)."""
+        return self._array.nbytes
+
+    def element_size(self) -> int:
+        """Always 1: the elements are bytes."""
+        return 1
+
+    @property
+    def device(self) -> device:
+        """Always the CPU."""
+        return _CPU
+
+    def __len__(self) -> int:
+        return self._array.nbytes
+
+    def __repr__(self) -> str:
+        return f"morch.UntypedStorage(device=cpu) of size {self._array.nbytes}"
 
 
 class PostAccumulateGradHook:
@@ -1202,6 +1448,18 @@ def _comparison(fn):
     return method
 
 
+def _in_place_variant(name: str):
+    def method(self, *args, **kwargs):
+        return self._update(getattr(self._src(), name)(*args, **kwargs))
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = (
+        f"In-place ``{name}``: ``t.{name}_(...)`` writes ``t.{name}(...)`` into t (same arguments), keeping "
+        f"t's dtype; a result of a higher dtype category (a float result for an integer t) is refused."
+    )
+    return method
+
+
 def _bind_methods() -> None:
     # methods whose signature is the functional one with the tensor first
     same = (
@@ -1217,21 +1475,13 @@ def _bind_methods() -> None:
         "scatter_add scatter_reduce count_nonzero select "
         "addmm addmv baddbmm addbmm addcmul addcdiv lerp logaddexp logaddexp2 hypot xlogy logit clamp_min clamp_max "
         "nan_to_num inner repeat_interleave take_along_dim tensor_split diag_embed unique unique_consecutive "
-        "bincount isin histc kron sgn lgamma digamma polygamma erfinv erfc mvlgamma "
+        "bincount isin histc kron sgn lgamma digamma erfinv erfc mvlgamma "
         "nansum nanmean aminmax cummax cummin logcumsumexp kthvalue msort quantile nanquantile rot90 fliplr flipud "
         "hsplit vsplit dsplit diagflat dist signbit copysign deg2rad rad2deg fmax fmin float_power heaviside "
         "index_fill index_copy masked_scatter mode"
     ).split()
     for name in same:
         setattr(Tensor, name, getattr(_F, name))
-
-    def _in_place(name):
-        def method(self, *args, **kwargs):
-            return self._update(getattr(self._src(), name)(*args, **kwargs))
-
-        method.__name__ = name + "_"
-        method.__doc__ = f"In-place ``{name}``."
-        return method
 
     in_place = (
         "addmm addmv baddbmm addbmm addcmul addcdiv lerp clamp_min clamp_max nan_to_num logit hypot xlogy "
@@ -1240,7 +1490,7 @@ def _bind_methods() -> None:
     )
     for name in in_place.split():
         if not hasattr(Tensor, name + "_"):
-            setattr(Tensor, name + "_", _in_place(name))
+            setattr(Tensor, name + "_", _in_place_variant(name))
 
     def _new_shape_in_place(name):
         def method(self, *args, **kwargs):
@@ -1315,3 +1565,58 @@ def _bind_methods() -> None:
 
 
 _bind_methods()
+
+
+def _float_power_(self, exponent) -> Tensor:
+    """In-place ``float_power``: the result is float64, so this tensor must be float64, as in PyTorch.
+
+    Args:
+        exponent: a tensor or a number.
+    """
+    if self._data.dtype != np.float64:
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {str(self.dtype).split('.')[1]} but the operation's "
+            "result requires dtype float64"
+        )
+    return self._update(_F.float_power(self._src(), exponent))
+
+
+def _polygamma(self, n: int) -> Tensor:
+    """The n-th derivative of digamma at each element (``morch.polygamma(n, self)``).
+
+    Args:
+        n: the order of the derivative (>= 0).
+    """
+    return _F.polygamma(n, self)
+
+
+def _polygamma_(self, n: int) -> Tensor:
+    """In-place ``polygamma``.
+
+    Args:
+        n: the order of the derivative (>= 0).
+    """
+    return self._update(_F.polygamma(n, self._src()))
+
+
+def _bind_in_place_variants() -> None:
+    # PyTorch's in-place twin of each op below, bound where morch has the op but not yet the twin
+    # (names whose op morch lacks are skipped, and appear once the op is added to _bind_methods)
+    names = (
+        "acos arccos asin arcsin atan arctan atan2 arctan2 acosh arccosh asinh arcsinh atanh arctanh cos cosh sin "
+        "sinh tan ceil floor round trunc frac fix erf exp2 expm1 log10 log1p log2 reciprocal rsqrt square "
+        "negative absolute sinc i0 mvlgamma cumsum cumprod tril triu index_add index_reduce index_put put renorm "
+        "eq ne lt le gt ge greater greater_equal less less_equal not_equal logical_and logical_or logical_xor "
+        "floor_divide true_divide divide multiply subtract remainder fmod ldexp gcd lcm nextafter addr "
+        "bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift"
+    )
+    for name in names.split():
+        if hasattr(Tensor, name) and not hasattr(Tensor, name + "_"):
+            setattr(Tensor, name + "_", _in_place_variant(name))
+    if not hasattr(Tensor, "float_power_"):
+        Tensor.float_power_ = _float_power_
+    Tensor.polygamma = _polygamma  # functional.polygamma takes n first: not a method as it stands
+    Tensor.polygamma_ = _polygamma_
+
+
+_bind_in_place_variants()
