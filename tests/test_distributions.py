@@ -317,3 +317,21 @@ def test_more_distributions_sample():
     )
     assert D.Gumbel(0.0, 1.0).rsample((20000,)).mean().item() == pytest.approx(0.5772, abs=0.03)
     assert abs(D.Cauchy(0.0, 1.0).rsample((20001,)).median().item()) < 0.05
+
+
+def test_expand_icdf_and_derived_matrices():
+    f = lambda x: morch.tensor(x, dtype=morch.float64)  # noqa: E731
+    n = D.Normal(f([0.0, 1.0]), f([1.0, 2.0]))
+    np.testing.assert_allclose(n.cdf(n.icdf(f([0.1, 0.975]))).numpy(), [0.1, 0.975], rtol=1e-10)
+    for d in (
+        D.Gamma(f([2.0, 3.0]), f([1.0, 2.0])),
+        D.Bernoulli(probs=f([0.3, 0.6])),
+        D.Categorical(probs=f([[0.2, 0.8], [0.5, 0.5]])),
+    ):
+        e = d.expand((4, 2))
+        assert tuple(e.batch_shape) == (4, 2) and tuple(e.sample().shape) == (4, 2)
+    mvn = D.MultivariateNormal(f([0.0, 0.0]), scale_tril=f([[1.0, 0.0], [0.5, 2.0]]))
+    np.testing.assert_allclose(mvn.covariance_matrix.numpy(), [[1.0, 0.5], [0.5, 4.25]])
+    np.testing.assert_allclose((mvn.covariance_matrix @ mvn.precision_matrix).numpy(), np.eye(2), atol=1e-12)
+    with pytest.raises(NotImplementedError, match="MultivariateNormal.expand is not implemented"):
+        mvn.expand((3,))

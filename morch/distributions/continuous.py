@@ -61,6 +61,9 @@ class Normal(_LocScale):
         self._validate_sample(value)
         return 0.5 * (1 + F.erf((value - self.loc) / (self.scale * math.sqrt(2))))
 
+    def icdf(self, value) -> Tensor:
+        return self.loc + self.scale * F.erfinv(2 * value - 1) * math.sqrt(2)
+
     def entropy(self) -> Tensor:
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
 
@@ -251,6 +254,16 @@ class MultivariateNormal(Distribution):
         super().__init__(batch, (k,), validate_args)
         if scale_tril is None:
             self.scale_tril = self._tril.expand(*batch, k, k)
+
+    def __getattr__(self, name):
+        # the two forms not given are computed from the Cholesky factor when asked for
+        if name == "covariance_matrix":
+            return self._tril @ self._tril.mT
+        if name == "precision_matrix":
+            from morch import linalg
+
+            return linalg.inv(self._tril @ self._tril.mT)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     @property
     def mean(self) -> Tensor:

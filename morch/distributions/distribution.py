@@ -88,6 +88,27 @@ class Distribution:
     def enumerate_support(self, expand: bool = True) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no enumerable support")
 
+    def expand(self, batch_shape, _instance=None):
+        """The same distribution repeated over a larger batch shape (parameters are expanded views).
+
+        Args:
+            batch_shape: the new batch shape (the current one must broadcast to it).
+        """
+        batch = tuple(batch_shape)
+        event = tuple(self._event_shape)
+        names = [k for k in self.arg_constraints if k in self.__dict__ and isinstance(self.__dict__[k], Tensor)]
+        if not names or any(n in ("covariance_matrix", "precision_matrix", "scale_tril") for n in names):
+            raise NotImplementedError(f"{type(self).__name__}.expand is not implemented in morch")
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        for k in names:
+            p = self.__dict__[k]
+            tail = tuple(p.shape[len(self._batch_shape) :]) if p.ndim > len(self._batch_shape) else ()
+            new.__dict__[k] = p.expand(*batch, *tail)
+        new._batch_shape = Size(batch)
+        new._event_shape = Size(event)
+        return new
+
     def perplexity(self) -> Tensor:
         return self.entropy().exp()
 
