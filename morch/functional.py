@@ -6,6 +6,7 @@ static graphs, where shapes are only known at run time."""
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import warnings
 from collections import namedtuple
@@ -15,6 +16,7 @@ import numpy as np
 from morch import dtypes
 from morch.autograd.function import deferrable
 from morch.ops import elementwise as E
+from morch.ops import extra as X
 from morch.ops import index as I
 from morch.ops import matmul as M
 from morch.ops import nn as N
@@ -110,7 +112,7 @@ def _scalar(s, nd: np.dtype) -> Tensor:
     ``x * 0.5`` in a loop would otherwise make a new constant tensor every time: more work, and
     more objects for Python's garbage collector, which dominates long chains of small ops.
     """
-    key = (type(s), s, nd)
+    key = (type(s), s, nd) if s != 0 else (type(s), s, nd, str(s))  # keeps -0.0 apart from 0.0
     t = _scalars.get(key)
     if t is None:
         arr = np.asarray(s, dtype=nd)
@@ -1775,18 +1777,33 @@ def topk(input, k: _int, dim: _int = -1, largest: _bool = True, sorted: _bool = 
 
 
 @deferrable
-def diff(input, n: _int = 1, dim: _int = -1) -> Tensor:
-    """Differences of neighbours along ``dim``, ``n`` times.
+def diff(input, n: _int = 1, dim: _int = -1, prepend=None, append=None) -> Tensor:
+    """Differences of neighbours along ``dim``, ``n`` times (for bool input, ``!=`` of neighbours).
 
     Args:
         input: the input tensor (numbers and array-likes are made tensors).
         n: how many times to take differences.
         dim: the dimension to take differences along.
+        prepend: a tensor put before input along ``dim`` first (same number of dimensions).
+        append: a tensor put after input along ``dim`` first (same number of dimensions).
     """
     t = _tensor(input)
+    if t.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    if prepend is not None or append is not None:
+        extra = [_tensor(x) for x in (prepend, append) if x is not None]
+        if builtins.any(x.ndim != t.ndim for x in extra):
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        parts = [x for x in (prepend, t, append) if x is not None]
+        t = cat([_tensor(x) for x in parts], dim)
     for _ in range(n):
         size = t.shape[dim]
-        t = narrow(t, dim, 1, size - 1) - narrow(t, dim, 0, size - 1)
+        if size == 0:
+            break
+        hi, lo = narrow(t, dim, 1, size - 1), narrow(t, dim, 0, size - 1)
+        t = ne(hi, lo) if _np_dtype(t) == np.bool_ else hi - lo
     return t
 
 
@@ -2417,7 +2434,7 @@ def unique(input, sorted: _bool = True, return_inverse: _bool = False, return_co
     """
     a = _tensor(input)._data
     if dim is None:
-        vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True)
+        vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True, equal_nan=False)
         inv = inv.reshape(a.shape)
     else:
         d = norm_dim(dim, a.ndim, "unique")
@@ -2626,6 +2643,17 @@ def cartesian_prod(*tensors) -> Tensor:
     return stack([g.reshape(-1) for g in grids], 1)
 
 
+def _promote_all(tensors) -> np.dtype:
+    """PyTorch's result dtype of many tensors: the dimensioned ones promote among themselves,
+    the 0-d ones too, and a 0-d result only wins from a higher category."""
+    groups = [[_np_dtype(t) for t in tensors if _is_0d(t) == zero] for zero in (False, True)]
+    dims, zeros = [functools.reduce(lambda x, y: dtypes.promote_types(x, False, y, False), g) if g else None
+                   for g in groups]  # fmt: skip
+    if dims is None or zeros is None:
+        return dims if zeros is None else zeros
+    return dtypes.promote_types(dims, False, zeros, True)
+
+
 @deferrable
 def block_diag(*tensors) -> Tensor:
     """A block-diagonal matrix from 0-, 1- or 2-d tensors (0-d and 1-d ones count as 1 x n blocks).
@@ -2634,13 +2662,13 @@ def block_diag(*tensors) -> Tensor:
         tensors: the blocks, in order.
     """
     blocks = [_tensor(t) for t in tensors]
+    nd = _promote_all(blocks) if blocks else None
     blocks = [b.reshape(1, 1) if b.ndim == 0 else b.reshape(1, -1) if b.ndim == 1 else b for b in blocks]
     for b in blocks:
         if b.ndim != 2:
             raise ValueError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input has {b.ndim}")
     if not blocks:
         return _wrap(np.zeros((0, 0), dtypes.default_float()))
-    nd = np.result_type(*[_np_dtype(b) for b in blocks])
     width = builtins.sum(b.shape[1] for b in blocks)
     rows, left = [], 0
     for b in blocks:
@@ -2818,21 +2846,24 @@ def cummin(input, dim: _int):
     return _cummin_type(gather(t, dim, idx) if t.ndim else t.clone(), idx)
 
 
+@deferrable
 def logcumsumexp(input, dim: _int) -> Tensor:
-    """``log(cumsum(exp(input)))`` along ``dim``, without overflow.
+    """``log(cumsum(exp(input)))`` along ``dim``, as a running logaddexp (no overflow or underflow
+    however far apart the values are). Differs from PyTorch: the gradient at -inf inputs is 0, not NaN.
 
     Args:
         input: the input.
         dim: the dimension.
     """
     t = _float_tensor(input)
-    m = amax(t, dim, keepdim=True).detach() if t.ndim else t.detach()
-    m = where(isfinite(m), m, 0.0)
-    return log(cumsum(exp(t - m), dim)) + m
+    if t.ndim == 0:
+        return t.clone()
+    return X.LogCumSumExp.apply(t, dim=norm_dim(dim, t.ndim, "logcumsumexp"))
 
 
 def kthvalue(input, k: _int, dim: _int = -1, keepdim: _bool = False):
-    """The k-th smallest value along ``dim`` and its index, ``(values, indices)``.
+    """The k-th smallest value along ``dim`` and its index, ``(values, indices)``. Among equal
+    values morch reports the one a stable sort puts k-th; PyTorch's choice may differ.
 
     Args:
         input: the input.
@@ -2852,13 +2883,15 @@ def kthvalue(input, k: _int, dim: _int = -1, keepdim: _bool = False):
     return _kthvalue_type(values, idx)
 
 
+@deferrable
 def msort(input) -> Tensor:
     """``sort(input, dim=0).values``.
 
     Args:
         input: the input.
     """
-    return sort(input, 0).values
+    t = _tensor(input)
+    return t.clone() if t.ndim == 0 else sort(t, 0).values
 
 
 _QUANTILE_MODES = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -3053,6 +3086,22 @@ def column_stack(tensors) -> Tensor:
     return cat(cols, 1)
 
 
+def _split_along(name: str, t: Tensor, indices_or_sections, min_ndim: _int, dim: _int) -> tuple:
+    """tensor_split for hsplit/vsplit/dsplit, which need enough dimensions and, given a number of
+    parts, a size it divides exactly (as numpy's split)."""
+    if t.ndim < min_ndim:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {min_ndim} dimension, but got a tensor with "
+            f"{t.ndim} dimensions!"
+        )
+    if isinstance(indices_or_sections, _int) and (indices_or_sections == 0 or t.shape[dim] % indices_or_sections != 0):
+        raise RuntimeError(
+            f"torch.{name} attempted to split along dimension {dim}, but the size of the dimension "
+            f"{t.shape[dim]} is not divisible by the split_size {indices_or_sections}!"
+        )
+    return tensor_split(t, indices_or_sections, dim)
+
+
 def hsplit(input, indices_or_sections) -> tuple:
     """``tensor_split`` along dimension 1 (0 for 1-d input).
 
@@ -3061,7 +3110,7 @@ def hsplit(input, indices_or_sections) -> tuple:
         indices_or_sections: a number of equal parts, or split indices.
     """
     t = _tensor(input)
-    return tensor_split(t, indices_or_sections, 1 if t.ndim > 1 else 0)
+    return _split_along("hsplit", t, indices_or_sections, 1, 1 if t.ndim > 1 else 0)
 
 
 def vsplit(input, indices_or_sections) -> tuple:
@@ -3071,7 +3120,7 @@ def vsplit(input, indices_or_sections) -> tuple:
         input: the input.
         indices_or_sections: a number of equal parts, or split indices.
     """
-    return tensor_split(input, indices_or_sections, 0)
+    return _split_along("vsplit", _tensor(input), indices_or_sections, 2, 0)
 
 
 def dsplit(input, indices_or_sections) -> tuple:
@@ -3081,7 +3130,7 @@ def dsplit(input, indices_or_sections) -> tuple:
         input: the input.
         indices_or_sections: a number of equal parts, or split indices.
     """
-    return tensor_split(input, indices_or_sections, 2)
+    return _split_along("dsplit", _tensor(input), indices_or_sections, 3, 2)
 
 
 def diagflat(input, offset: _int = 0) -> Tensor:
@@ -3116,7 +3165,10 @@ def dist(input, other, p: _float = 2) -> Tensor:
         other: the second input.
         p: the order of the norm.
     """
-    return norm(_float_tensor(input) - other, p)
+    a, b = _pair(input, other)
+    if _np_dtype(a).kind != "f":
+        raise RuntimeError(f"dist: input dtype should be floating point, got {a.dtype}")
+    return norm(a - b, p)
 
 
 @deferrable
@@ -3239,6 +3291,7 @@ def vander(x, N: _int | None = None, increasing: _bool = False) -> Tensor:  # no
     return stack([t**p if p else t * 0 + 1 for p in powers], 1)
 
 
+@deferrable
 def signbit(input) -> Tensor:
     """Whether the sign bit is set (True for negative numbers and -0.0).
 
@@ -3248,6 +3301,7 @@ def signbit(input) -> Tensor:
     return _wrap(np.signbit(_tensor(input)._data))
 
 
+@deferrable
 def copysign(input, other) -> Tensor:
     """|input| with the sign of other (-0.0 counts as negative).
 
@@ -3256,7 +3310,8 @@ def copysign(input, other) -> Tensor:
         other: the signs (a tensor or a number).
     """
     a, b = _pair(_float_tensor(input), other)
-    return where(signbit(b), -abs(a), abs(a)) + b * 0  # other gets a zero gradient, as in PyTorch
+    # other gets a zero gradient, as in PyTorch (and no NaN from inf * 0 or nan * 0)
+    return where(signbit(b), -abs(a), abs(a)) + where(isfinite(b), b, 0.0) * 0
 
 
 def deg2rad(input) -> Tensor:
@@ -3281,7 +3336,9 @@ def _ignoring_nan(pick, input, other) -> Tensor:
     a, b = _pair(input, other)
     if _np_dtype(a).kind != "f":
         return pick(a, b)
-    return where(isnan(a), b, where(isnan(b), a, pick(a, b)))
+    # ties go to input, gradient included, as PyTorch (maximum/minimum split them)
+    keep_a = isnan(b) | ((a >= b) if pick is maximum else (a <= b))
+    return where(keep_a, a, b)
 
 
 def fmax(input, other) -> Tensor:
@@ -3341,6 +3398,7 @@ def broadcast_shapes(*shapes):
         raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape: {shapes}") from None
 
 
+@deferrable
 def index_fill(input, dim: _int, index, value) -> Tensor:
     """A copy of input with ``value`` written at ``index`` along ``dim``.
 
@@ -3358,7 +3416,12 @@ def index_fill(input, dim: _int, index, value) -> Tensor:
     shape = [1] * t.ndim
     if t.ndim:
         shape[d] = t.shape[d]
-    return where(_wrap(mask.reshape(shape)), value, t)
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
+        )
+    v = _cast(value, _np_dtype(t)) if isinstance(value, Tensor) else _scalar(value, _np_dtype(t))
+    return where(_wrap(mask.reshape(shape)), v, t)
 
 
 def index_copy(input, dim: _int, index, source) -> Tensor:
@@ -3436,3 +3499,78 @@ def mode(input, dim: _int = -1, keepdim: _bool = False):
     if not keepdim:
         values, idx = squeeze(values, dim), squeeze(idx, dim)
     return _mode_type(values, idx)
+
+
+# ------------------------------------------------------------------ sinc, i0 (morch/ops/extra.py), combinations, renorm
+def sinc(input) -> Tensor:
+    """The normalised sinc, sin(pi x) / (pi x), 1 at x = 0 (integer inputs give the default float dtype).
+
+    Its first derivative is 0 at x = 0, as PyTorch's; the second derivative there is 0 too, where
+    PyTorch gives NaN.
+
+    Args:
+        input: the input.
+    """
+    return X.Sinc.apply(_float_tensor(input))
+
+
+def i0(input) -> Tensor:
+    """The modified Bessel function of the first kind of order zero, I0(x), elementwise (integer
+    inputs give the default float dtype). Its derivative is I1 (``morch.special.i1``). Differs from
+    PyTorch: I0(+-inf) is inf, where PyTorch gives NaN.
+
+    Args:
+        input: the input.
+    """
+    return X.I0.apply(_float_tensor(input))
+
+
+@deferrable
+def combinations(input, r: _int = 2, with_replacement: _bool = False) -> Tensor:
+    """All length-``r`` combinations of the elements of a 1-d tensor, as rows, in the order of
+    ``itertools.combinations`` (or ``combinations_with_replacement``).
+
+    Args:
+        input: a 1-d tensor.
+        r: the number of elements per combination.
+        with_replacement: allow an element to repeat within a combination.
+    """
+    import itertools
+
+    t = _tensor(input)
+    if t.ndim != 1:
+        raise RuntimeError(f"combinations: Expect a 1D vector, but got shape {list(t.shape)}")
+    if not isinstance(r, _int) or r < 0:
+        raise RuntimeError(f"combinations: Expect a non-negative number, but got {r}")
+    if r == 0:
+        return _wrap(np.empty(0, _np_dtype(t)))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.fromiter(itertools.chain.from_iterable(pick(range(t.shape[0]), r)), np.int64).reshape(-1, r)
+    return index_select(t, 0, _wrap(idx.reshape(-1))).reshape(-1, r)
+
+
+@deferrable
+def renorm(input, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+    """Each slice ``input.select(dim, i)`` whose p-norm exceeds ``maxnorm`` scaled down to norm
+    ``maxnorm`` (by maxnorm / (norm + 1e-7), as PyTorch); the other slices unchanged.
+
+    Args:
+        input: a floating-point tensor with at least 2 dimensions.
+        p: the norm's power (> 0; ``inf`` for the largest absolute value).
+        dim: the dimension whose slices are renormalised.
+        maxnorm: the largest norm a slice keeps.
+    """
+    from morch import linalg
+
+    t = _tensor(input)
+    if _np_dtype(t).kind != "f":
+        raise RuntimeError(f"renorm: expected a floating point tensor, got {t.dtype}")
+    if t.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {t.ndim} dimensions")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    d = norm_dim(dim, t.ndim, "renorm")
+    norms = linalg.vector_norm(t, p, dim=tuple(i for i in range(t.ndim) if i != d), keepdim=True)
+    return t * where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)

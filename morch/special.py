@@ -5,18 +5,20 @@ from __future__ import annotations
 import math
 
 from morch import functional as F
+from morch.ops import extra as X
 from morch.tensor import Tensor
 
 __all__ = [
     "erf", "erfc", "erfinv", "expit", "logit", "xlogy", "xlog1py", "gammaln", "digamma", "psi", "polygamma",
     "multigammaln", "log_softmax", "softmax", "logsumexp", "sinc", "entr", "log1p", "expm1", "exp2", "ndtr",
-    "ndtri", "log_ndtr", "round",
+    "ndtri", "log_ndtr", "round", "i0", "i0e", "i1", "i1e", "erfcx", "modified_bessel_i0", "modified_bessel_i1",
 ]  # fmt: skip
 
 erf, erfc, erfinv, digamma, polygamma, log1p, expm1, exp2, xlogy, logit, round = (
     F.erf, F.erfc, F.erfinv, F.digamma, F.polygamma, F.log1p, F.expm1, F.exp2, F.xlogy, F.logit, F.round,
 )  # fmt: skip
 expit, gammaln, psi = F.sigmoid, F.lgamma, F.digamma
+i0, sinc = F.i0, F.sinc
 
 
 def multigammaln(input, p: int) -> Tensor:
@@ -60,18 +62,6 @@ def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
         keepdim: keep the reduced dimensions.
     """
     return F.logsumexp(input, dim, keepdim)
-
-
-def sinc(input) -> Tensor:
-    """The normalised sinc, sin(pi x) / (pi x), 1 at 0.
-
-    Args:
-        input: the input.
-    """
-    x = F._float_tensor(input)
-    zero = x == 0
-    safe = F.where(zero, 1.0, x) * math.pi
-    return F.where(zero, 1.0, F.sin(safe) / safe)
 
 
 def entr(input) -> Tensor:
@@ -123,3 +113,60 @@ def log_ndtr(input) -> Tensor:
         input: the input.
     """
     return ndtr(input).log()
+
+
+def i0e(input) -> Tensor:
+    """The exponentially scaled modified Bessel function of order zero, exp(-|x|) I0(x), which
+    stays finite where I0 overflows.
+
+    Args:
+        input: the input.
+    """
+    return X.I0e.apply(F._float_tensor(input))
+
+
+def i1(input) -> Tensor:
+    """The modified Bessel function of the first kind of order one, I1(x). Differs from PyTorch:
+    I1(+-inf) is +-inf, where PyTorch gives NaN.
+
+    Args:
+        input: the input.
+    """
+    return X.I1.apply(F._float_tensor(input))
+
+
+def i1e(input) -> Tensor:
+    """The exponentially scaled modified Bessel function of order one, exp(-|x|) I1(x).
+
+    Args:
+        input: the input.
+    """
+    return X.I1e.apply(F._float_tensor(input))
+
+
+def erfcx(input) -> Tensor:
+    """The scaled complementary error function, exp(x^2) erfc(x), accurate for large x where
+    erfc underflows.
+
+    Args:
+        input: the input.
+    """
+    return X.Erfcx.apply(F._float_tensor(input))
+
+
+def modified_bessel_i0(input) -> Tensor:
+    """I0(x), as ``i0``. Differs from PyTorch: differentiable (PyTorch's has no derivative).
+
+    Args:
+        input: the input.
+    """
+    return F.i0(input)
+
+
+def modified_bessel_i1(input) -> Tensor:
+    """I1(x), as ``i1``. Differs from PyTorch: differentiable (PyTorch's has no derivative).
+
+    Args:
+        input: the input.
+    """
+    return i1(input)

@@ -1478,7 +1478,7 @@ def _bind_methods() -> None:
         "bincount isin histc kron sgn lgamma digamma erfinv erfc mvlgamma "
         "nansum nanmean aminmax cummax cummin logcumsumexp kthvalue msort quantile nanquantile rot90 fliplr flipud "
         "hsplit vsplit dsplit diagflat dist signbit copysign deg2rad rad2deg fmax fmin float_power heaviside "
-        "index_fill index_copy masked_scatter mode"
+        "index_fill index_copy masked_scatter mode sinc i0 renorm cov corrcoef"
     ).split()
     for name in same:
         setattr(Tensor, name, getattr(_F, name))
