@@ -24,6 +24,14 @@ def check_betas(group: dict) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {b}")
 
 
+def check_adam_group(group: dict) -> None:
+    """The checks every Adam-family optimizer makes, in torch's order: lr, eps, betas, weight_decay."""
+    check_nonnegative(group, "lr")
+    check_nonnegative(group, "eps")
+    check_betas(group)
+    check_nonnegative(group, "weight_decay")
+
+
 class Adam(Optimizer):
     """Adam, as ``torch.optim.Adam``.
 
@@ -81,10 +89,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, group: dict) -> None:
-        check_nonnegative(group, "lr")
-        check_nonnegative(group, "eps")
-        check_betas(group)
-        check_nonnegative(group, "weight_decay")
+        check_adam_group(group)
 
     def step(self, closure: Callable | None = None):
         """Perform one optimization step.

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from morch import _alloc
-from morch.optim.adam import check_betas
-from morch.optim.optimizer import Optimizer, check_implementation_flags, check_nonnegative
+from morch.optim.adam import check_adam_group
+from morch.optim.optimizer import Optimizer, check_implementation_flags
 from morch.tensor import _wrap
 
 
@@ -58,10 +58,7 @@ class Adamax(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, group: dict) -> None:
-        check_nonnegative(group, "lr")
-        check_nonnegative(group, "eps")
-        check_betas(group)
-        check_nonnegative(group, "weight_decay")
+        check_adam_group(group)
 
     def step(self, closure: Callable | None = None):
         """Perform one optimization step.

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from morch import _alloc, dtypes
-from morch.optim.adam import check_betas
+from morch.optim.adam import check_adam_group
 from morch.optim.optimizer import Optimizer, check_implementation_flags, check_nonnegative
 from morch.tensor import _wrap
 
@@ -68,10 +68,7 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, group: dict) -> None:
-        check_nonnegative(group, "lr")
-        check_nonnegative(group, "eps")
-        check_betas(group)
-        check_nonnegative(group, "weight_decay")
+        check_adam_group(group)
         check_nonnegative(group, "momentum_decay")
 
     def step(self, closure: Callable | None = None):

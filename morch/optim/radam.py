@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from morch.optim.adam import _init_moments, check_betas
-from morch.optim.optimizer import Optimizer, check_implementation_flags, check_nonnegative
+from morch.optim.adam import _init_moments, check_adam_group
+from morch.optim.optimizer import Optimizer, check_implementation_flags
 
 
 class RAdam(Optimizer):
@@ -64,10 +64,7 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, group: dict) -> None:
-        check_nonnegative(group, "lr")
-        check_nonnegative(group, "eps")
-        check_betas(group)
-        check_nonnegative(group, "weight_decay")
+        check_adam_group(group)
 
     def step(self, closure: Callable | None = None):
         """Perform one optimization step.
