@@ -63,6 +63,9 @@ globals().update({n: getattr(_functional, n) for n in _FUNCTIONAL})
 from morch import linalg, testing  # noqa: E402
 
 globals().update(linalg.TOP_LEVEL)  # torch.det, torch.inverse ... beside torch.linalg
+from morch._math_more import *  # noqa: F403
+from morch._index_more import *  # noqa: F403
+from morch._nn_toplevel import *  # noqa: F403
 
 
 version = _SimpleNamespace(__version__=__version__, cuda=None, hip=None, debug=False, git_version=None)

@@ -140,3 +140,10 @@ __all__ = [
     "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss",
     "MultiMarginLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 ]  # fmt: skip
+
+from morch.nn import more as _more  # noqa: E402
+from morch.nn import threed as _threed  # noqa: E402
+from morch.nn.more import *  # noqa: E402, F403
+from morch.nn.threed import *  # noqa: E402, F403
+
+__all__ += _more.__all__ + _threed.__all__

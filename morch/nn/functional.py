@@ -2221,3 +2221,12 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 
 
 __all__ += ["conv3d", "max_pool3d", "avg_pool3d"]
+
+
+# layer families in their own files (3-d layers; more activations and losses): their functions
+from morch.nn import more as _more  # noqa: E402
+from morch.nn import threed as _threed  # noqa: E402
+
+for _m in (_threed, _more):
+    globals().update({_n: getattr(_m, _n) for _n in _m.FUNCTIONS})
+    __all__ += list(_m.FUNCTIONS)
