@@ -63,6 +63,7 @@ globals().update({n: getattr(_functional, n) for n in _FUNCTIONAL})
 from morch import linalg, testing  # noqa: E402
 
 globals().update(linalg.TOP_LEVEL)  # torch.det, torch.inverse ... beside torch.linalg
+globals().update(getattr(special, "TOP_LEVEL", {}))  # torch.igamma ... beside torch.special
 from morch._math_more import *  # noqa: F403
 from morch._index_more import *  # noqa: F403
 from morch._nn_toplevel import *  # noqa: F403
