@@ -49,6 +49,10 @@ def _make(name: str, np_dtype, category: int) -> dtype:
 
 bool = _make("bool", np.bool_, _BOOL)  # noqa: A001 - PyTorch's name
 uint8 = _make("uint8", np.uint8, _INT)
+# PyTorch has these three with few ops; morch's numpy kernels give them every integer op
+uint16 = _make("uint16", np.uint16, _INT)
+uint32 = _make("uint32", np.uint32, _INT)
+uint64 = _make("uint64", np.uint64, _INT)
 int8 = _make("int8", np.int8, _INT)
 int16 = _make("int16", np.int16, _INT)
 int32 = _make("int32", np.int32, _INT)

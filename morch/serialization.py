@@ -48,8 +48,8 @@ _ALIGN = 64
 _CHUNK = 1 << 24
 
 # numpy dtypes a file may hold (little-endian spellings); anything else in a header is refused
-_TENSOR_DTYPES = {"|b1", "|u1", "|i1", "<i2", "<i4", "<i8", "<f2", "<f4", "<f8"}
-_ARRAY_DTYPES = _TENSOR_DTYPES | {"<u2", "<u4", "<u8", "<c8", "<c16"}
+_TENSOR_DTYPES = {"|b1", "|u1", "<u2", "<u4", "<u8", "|i1", "<i2", "<i4", "<i8", "<f2", "<f4", "<f8"}
+_ARRAY_DTYPES = _TENSOR_DTYPES | {"<c8", "<c16"}
 
 
 class SerializationError(RuntimeError):

@@ -139,7 +139,7 @@ def test_tensor_requires_grad_and_device():
         ([1j], TypeError, "complex"),
         (2**63, RuntimeError, "out of the range of int64"),
         ([2**70], RuntimeError, "out of the range of int64"),
-        (np.array([1], dtype=np.uint16), TypeError, "uint16 is not supported"),
+        (np.array([1], dtype=np.longdouble), TypeError, "float128 is not supported"),
         (np.array(["x"]), TypeError, "not supported"),
     ],
     ids=[
@@ -153,7 +153,7 @@ def test_tensor_requires_grad_and_device():
         "complex",
         "big_int",
         "huge_int",
-        "uint16",
+        "float128",
         "numpy_str",
     ],  # fmt: skip
 )
