@@ -24,7 +24,8 @@ from morch.tensor import Tensor, _wrap
 __all__ = [
     "LinAlgError", "inv", "inv_ex", "solve", "det", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "svd",
     "svdvals", "norm", "vector_norm", "matrix_norm", "matrix_rank", "pinv", "lstsq", "cross", "matrix_power",
-    "multi_dot", "diagonal", "vecdot", "cond", "matmul",
+    "multi_dot", "diagonal", "vecdot", "cond", "matmul", "solve_triangular", "lu_factor", "lu_factor_ex", "lu",
+    "lu_solve", "matrix_exp", "cholesky_ex", "solve_ex", "householder_product", "tensorinv", "tensorsolve", "vander",
 ]  # fmt: skip
 
 _Number = int | float
@@ -47,6 +48,16 @@ _qr_t = _result_type("linalg_qr", ["Q", "R"])
 _svd_t = _result_type("linalg_svd", ["U", "S", "Vh"])
 _lstsq_t = _result_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 _inv_ex_t = _result_type("linalg_inv_ex", ["inverse", "info"])
+_lu_factor_t = _result_type("linalg_lu_factor", ["LU", "pivots"])
+_lu_factor_ex_t = _result_type("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+_lu_t = _result_type("linalg_lu", ["P", "L", "U"])
+_lu_unpack_t = _result_type("lu_unpack", ["P", "L", "U"])
+_cholesky_ex_t = _result_type("linalg_cholesky_ex", ["L", "info"])
+_solve_ex_t = _result_type("linalg_solve_ex", ["result", "info"])
+_svd_top_t = _result_type("svd", ["U", "S", "V"])
+_qr_top_t = _result_type("qr", ["Q", "R"])
+_triangular_solve_t = _result_type("triangular_solve", ["solution", "cloned_coefficient"])
+_geqrf_t = _result_type("geqrf", ["a", "tau"])
 
 
 def _check(t: Tensor, op: str, square: bool = False) -> Tensor:
@@ -144,12 +155,17 @@ def qr(A: Tensor, mode: str = "reduced"):
 
     Args:
         A: a (..., m, n) floating-point tensor.
-        mode: only 'reduced' (Q is m x k, R is k x n with k = min(m, n)) is supported by morch.
+        mode: 'reduced' (Q is m x k, R is k x n with k = min(m, n)), 'complete' (Q is m x m, R m x n; not
+            differentiable when m > n) or 'r' (R only, Q empty; not differentiable), as in PyTorch.
     """
-    if mode != "reduced":
-        raise NotImplementedError(f"linalg.qr: mode={mode!r} is not supported by morch, only 'reduced'")
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'"
+        )
     t = _tensor(A)
-    return _qr_t(L.QR.apply(t, part="Q"), L.QR.apply(t, part="R"))
+    r = L.QR.apply(t, part="R", mode=mode)
+    q = _wrap(np.zeros(0, dtype=F._np_dtype(t))) if mode == "r" else L.QR.apply(t, part="Q", mode=mode)
+    return _qr_t(q, r)
 
 
 def eigh(A: Tensor, UPLO: str = "L"):  # noqa: N803 - PyTorch's argument name
@@ -514,6 +530,295 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 matmul = F.matmul
 
 
+# ------------------------------------------------------------------ triangular systems, LU, matrix exponential
+@deferrable
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False) -> Tensor:
+    """X with A X = B (or X A = B when left is False) for triangular A, batched and broadcast.
+
+    Only the triangle of A named by ``upper`` is read. A zero on the diagonal gives inf/nan, not an error.
+
+    Args:
+        A: a (..., n, n) floating-point tensor.
+        B: a (..., n, k) tensor ((..., k, n) when left is False).
+        upper: whether A is upper (True) or lower (False) triangular; keyword-only and required, as in PyTorch.
+        left: solve A X = B (True) or X A = B (False).
+        unitriangular: take A's diagonal as ones (it is not read).
+    """
+    a, b = F._pair(_check(_tensor(A), "linalg.solve_triangular", square=True), B)
+    if b.ndim < 2:
+        raise ValueError(f"linalg.solve_triangular: The input tensor B must have at least 2 dimensions, got {b.ndim}")
+    if left:
+        return L.SolveTriangular.apply(a, b, upper=upper, unitriangular=unitriangular)
+    return L.SolveTriangular.apply(a.mT, b.mT, upper=not upper, unitriangular=unitriangular).mT
+
+
+def _no_pivot(pivot: bool, op: str) -> None:
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
+    """The LU factorisation with partial pivoting in LAPACK's packed form, as (LU, pivots, info).
+
+    LU holds the strictly lower part of L (whose diagonal is ones) and U; pivots (int32, 1-based) are
+    the row swaps; info (int32) is the 1-based position of the first zero pivot, 0 if none. LU is
+    differentiable (for full-rank A, square or not).
+
+    Args:
+        A: a (..., m, n) floating-point tensor.
+        pivot: only True is supported (as PyTorch on the CPU).
+        check_errors: raise ``LinAlgError`` for a singular matrix.
+    """
+    _no_pivot(pivot, "linalg.lu_factor_ex")
+    t = _check(_tensor(A), "linalg.lu_factor_ex")
+    _, piv, info = L.lu_packed(t._data)
+    if check_errors and np.any(info):
+        raise L.singular_error(t._data, "linalg.lu_factor_ex")
+    return _lu_factor_ex_t(L.LUFactor.apply(t), _wrap(piv), _wrap(info))
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True):
+    """The packed LU factorisation with partial pivoting, as (LU, pivots); see ``lu_factor_ex``.
+
+    A singular square matrix raises ``LinAlgError`` as PyTorch does (a rectangular one does not).
+
+    Args:
+        A: a (..., m, n) floating-point tensor.
+        pivot: only True is supported (as PyTorch on the CPU).
+    """
+    _no_pivot(pivot, "linalg.lu_factor")
+    t = _check(_tensor(A), "linalg.lu_factor")
+    lu_, piv, info = lu_factor_ex(t)
+    if t.shape[-1] == t.shape[-2] and np.any(info._data):
+        i = int(np.flatnonzero(info._data.reshape(-1))[0])
+        k = info._data.reshape(-1)[i]
+        raise LinAlgError(
+            f"linalg.lu_factor: {L._batch_prefix(t._data, i)}U[{k},{k}] is zero and using it on lu_solve would result "
+            "in a division by zero; linalg.lu_factor_ex or linalg.lu factor singular matrices without this error."
+        )
+    return _lu_factor_t(lu_, piv)
+
+
+def _unpack(lu_: Tensor, pivots, unpack_data: bool = True, unpack_pivots: bool = True):
+    """(P, L, U) from the packed LU and its pivots (empty tensors for the parts not asked for)."""
+    m, n = lu_.shape[-2:]
+    k = builtins.min(m, n)
+    dtype = F._np_dtype(lu_)
+    empty = _wrap(np.zeros(0, dtype=dtype))
+    lo = up = empty
+    if unpack_data:
+        lo = lu_[..., :, :k].tril(-1) + _wrap(np.eye(m, k, dtype=dtype))
+        up = lu_[..., :k, :].triu()
+    p = empty
+    if unpack_pivots:
+        piv = _tensor(pivots)._data
+        if piv.dtype != np.int32:
+            raise TypeError(
+                f"lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype, got {piv.dtype}"
+            )
+        p = _wrap(L.pivots_to_permutation(piv, m, dtype))
+    return lo, up, p
+
+
+def lu(A: Tensor, *, pivot: bool = True):
+    """The LU factorisation with partial pivoting A = P L U, as (P, L, U), differentiable in L and U.
+
+    Args:
+        A: a (..., m, n) floating-point tensor; L is m x k (unit diagonal) and U k x n, k = min(m, n).
+        pivot: only True is supported (as PyTorch on the CPU).
+    """
+    _no_pivot(pivot, "linalg.lu")
+    lu_, piv, _ = lu_factor_ex(A)
+    lo, up, p = _unpack(lu_, piv)
+    return _lu_t(p, lo, up)
+
+
+@deferrable
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:  # noqa: N803
+    """X with A X = B (A^T X = B when adjoint; X A = B when not left), A given by ``lu_factor``'s (LU, pivots).
+
+    Differentiable in LU and B.
+
+    Args:
+        LU: the packed (..., n, n) factor.
+        pivots: its (..., n) int32 pivots.
+        B: a (..., n, k) right-hand side ((..., k, n) when left is False).
+        left: solve A X = B (True) or X A = B (False).
+        adjoint: solve with A's transpose.
+    """
+    lu_, b = F._pair(_check(_tensor(LU), "linalg.lu_solve", square=True), B)
+    if not left:
+        return lu_solve(lu_, pivots, b.mT, adjoint=not adjoint).mT
+    if b.ndim < 2 or b.shape[-2] != lu_.shape[-1]:
+        raise ValueError(
+            f"linalg.lu_solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({lu_.shape[-2]}x{lu_.shape[-1]} and {tuple(b.shape)})"
+        )
+    _, _, p = _unpack(lu_, pivots, unpack_data=False)
+    if adjoint:  # A^T = U^T L^T P^T
+        y = L.SolveTriangular.apply(lu_.mT, b, upper=False)
+        return p @ L.SolveTriangular.apply(lu_.mT, y, upper=True, unitriangular=True)
+    y = L.SolveTriangular.apply(lu_, p.mT @ b, upper=False, unitriangular=True)
+    return L.SolveTriangular.apply(lu_, y, upper=True)
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential exp(A) = sum_k A^k / k! of each square matrix (Pade (13, 13) with scaling and
+    squaring, Higham 2005); differentiable any number of times.
+
+    Args:
+        A: a (..., n, n) floating-point tensor.
+    """
+    return L.MatrixExp.apply(_tensor(A))
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
+    """The Cholesky factor and an int32 ``info`` (0: success, k: the leading minor of order k is not
+    positive-definite), without raising by default. A failed matrix's factor is NaN (PyTorch's holds
+    LAPACK's partial result). Eager only.
+
+    Args:
+        A: a (..., n, n) floating-point tensor.
+        upper: return the upper factor.
+        check_errors: raise as ``cholesky`` does.
+    """
+    t = _tensor(A)
+    try:
+        return _cholesky_ex_t(cholesky(t, upper=upper), _wrap(np.zeros(t.shape[:-2], dtype=np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    flat = t._data.reshape(-1, *t._data.shape[-2:])
+    info = np.array([_failing_minor(m) for m in flat], dtype=np.int32).reshape(t._data.shape[:-2])
+    good = np.linalg.cholesky(np.where((info == 0)[..., None, None], t._data, np.eye(t.shape[-1])))
+    out = np.where((info == 0)[..., None, None], good, np.nan).astype(t._data.dtype)
+    return _cholesky_ex_t(_wrap(np.swapaxes(out, -1, -2) if upper else out), _wrap(info))
+
+
+def _failing_minor(m: np.ndarray) -> int:
+    for k in range(1, m.shape[0] + 1):
+        try:
+            np.linalg.cholesky(m[:k, :k])
+        except np.linalg.LinAlgError:
+            return k
+    return 0
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
+    """``solve`` with an int32 ``info`` (0: success, k > 0: U[k, k] of A's LU factor is zero) instead of an
+    error by default; a singular system's result is NaN. Eager only.
+
+    Args:
+        A: a (..., n, n) floating-point tensor.
+        B: the right-hand side, as for ``solve``.
+        left: only True is supported, as for ``solve``.
+        check_errors: raise as ``solve`` does.
+    """
+    t = _tensor(A)
+    info = _wrap(L.lu_packed(t._data)[2]) if t._data.shape[-1] == t._data.shape[-2] else None
+    if info is None or not np.any(info._data) or check_errors:
+        x = solve(t, B, left=left)
+        return _solve_ex_t(x, info if info is not None else _wrap(np.zeros(t.shape[:-2], dtype=np.int32)))
+    safe = np.where((info._data == 0)[..., None, None], t._data, np.eye(t.shape[-1], dtype=t._data.dtype))
+    x = solve(_wrap(safe), B, left=left).detach()
+    bad = (info._data != 0).reshape(info._data.shape + (1,) * (x.ndim - info._data.ndim))
+    return _solve_ex_t(_wrap(np.where(bad, np.nan, x._data)), info)
+
+
+# ------------------------------------------------------------------ Householder products, tensor inverses, Vandermonde
+@deferrable
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, with v_i column i of A below the
+    diagonal (and 1 on it), as LAPACK's orgqr; differentiable in A and tau.
+
+    Args:
+        A: a (..., m, n) floating-point tensor with m >= n.
+        tau: a (..., k) tensor with k <= n.
+    """
+    a, t = F._pair(_tensor(A), tau)
+    _check(a, "linalg.householder_product")
+    m, n = a.shape[-2:]
+    k = t.shape[-1] if t.ndim else 0
+    if m < n or k > n or t.ndim != a.ndim - 1:
+        raise ValueError(
+            f"linalg.householder_product: expected A (..., m, n) with m >= n and tau (..., k) with k <= n, "
+            f"got A {tuple(a.shape)} and tau {tuple(t.shape)}"
+        )
+    dtype = F._np_dtype(a)
+    v = a[..., :, :k].tril(-1) + _wrap(np.eye(m, k, dtype=dtype))
+    q = _wrap(np.eye(m, dtype=dtype)).expand(*a.shape[:-2], m, m)
+    for i in range(k):
+        vi = v[..., :, i : i + 1]
+        q = q - (q @ vi) * t[..., i : i + 1].unsqueeze(-1) @ vi.mT
+    return q[..., :, :n]
+
+
+def _prod(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of A seen as a linear map from its last dims to its first ``ind`` dims: shape A.shape[ind:] +
+    A.shape[:ind], with tensordot(tensorinv(A), A, ind) the identity.
+
+    Args:
+        A: a floating-point tensor with prod(A.shape[:ind]) == prod(A.shape[ind:]).
+        ind: the number of leading dimensions (> 0).
+    """
+    t = _tensor(A)
+    if ind <= 0:
+        raise ValueError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', but got {ind}")
+    out_shape, in_shape = tuple(t.shape[:ind]), tuple(t.shape[ind:])
+    if _prod(out_shape) != _prod(in_shape):
+        raise ValueError(
+            f"linalg.tensorinv: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {_prod(in_shape)} != {_prod(out_shape)}"
+        )
+    return inv(t.reshape(_prod(out_shape), _prod(in_shape))).reshape(*in_shape, *out_shape)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B; X has shape A.shape[B.ndim:].
+
+    Args:
+        A: a floating-point tensor whose first B.ndim dims match B.
+        B: the right-hand side.
+        dims: dimensions of A moved to the end first, or None.
+    """
+    a, b = F._pair(_tensor(A), B)
+    if dims is not None:
+        dims = [_dim(d, a.ndim) for d in dims]
+        a = F.movedim(a, dims, list(range(a.ndim - len(dims), a.ndim)))
+    x_shape = tuple(a.shape[b.ndim :])
+    if tuple(a.shape[: b.ndim]) != tuple(b.shape) or _prod(x_shape) != _prod(b.shape):
+        raise ValueError(
+            f"linalg.tensorsolve: Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]) with other.shape == self.shape[:other.ndim], got A {tuple(a.shape)} "
+            f"and B {tuple(b.shape)}"
+        )
+    n = _prod(b.shape)
+    return solve(a.reshape(n, n), b.reshape(n)).reshape(*x_shape)
+
+
+@deferrable
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803 - PyTorch's argument name
+    """The Vandermonde matrix with increasing powers: out[..., i, j] = x[..., i]^j, j < N.
+
+    Args:
+        x: a (..., n) tensor (any numeric dtype; the result keeps it).
+        N: the number of columns (default n); must be greater than 1.
+    """
+    t = _tensor(x)
+    if t.ndim < 1:
+        raise ValueError("linalg.vander: x must be at least 1-dimensional.")
+    n = t.shape[-1] if N is None else N
+    if n <= 1:
+        raise ValueError("linalg.vander: N must be greater than 1.")
+    cols = t.unsqueeze(-1).expand(*t.shape, n - 1)
+    ones = _wrap(np.ones((*t.shape, 1), dtype=F._np_dtype(t)))
+    return F.cat([ones, F.cumprod(cols, dim=-1)], dim=-1)
+
+
 # ------------------------------------------------------------------ the top-level twins (torch.det ...)
 def _logdet(input: Tensor) -> Tensor:
     """log(det(A)): nan where the determinant is negative and -inf where it is zero, as ``torch.logdet``.
@@ -571,9 +876,269 @@ def _inverse(input: Tensor) -> Tensor:
     return inv(input)
 
 
+def _svd_top(input: Tensor, some: bool = True, compute_uv: bool = True):
+    """``torch.svd``: (U, S, V) with A = U diag(S) V^T (V, not Vh as ``linalg.svd``).
+
+    Args:
+        input: a (..., m, n) floating-point tensor.
+        some: reduced factors (U m x k, V n x k) if True, else full (m x m, n x n).
+        compute_uv: if False, U and V are zero-filled (m x m and n x n) and only S is computed.
+    """
+    t = _tensor(input)
+    if not compute_uv:
+        m, n = t.shape[-2:]
+        dtype = F._np_dtype(t)
+        zeros = [_wrap(np.zeros((*t.shape[:-2], k, k), dtype=dtype)) for k in (m, n)]
+        return _svd_top_t(zeros[0], svdvals(t), zeros[1])
+    u, s, vh = svd(t, full_matrices=not some)
+    return _svd_top_t(u, s, vh.mT)
+
+
+def _qr_top(input: Tensor, some: bool = True):
+    """``torch.qr``: (Q, R), reduced if ``some`` else complete.
+
+    Args:
+        input: a (..., m, n) floating-point tensor.
+        some: reduced (True) or complete (False) factorisation.
+    """
+    return _qr_top_t(*qr(input, mode="reduced" if some else "complete"))
+
+
+def _lu_top(A: Tensor, pivot: bool = True, get_infos: bool = False):  # noqa: N803
+    """``torch.lu`` (deprecated in PyTorch): (LU, pivots) or, with get_infos, (LU, pivots, infos) without errors.
+
+    Args:
+        A: a (..., m, n) floating-point tensor.
+        pivot: only True is supported.
+        get_infos: also return the int32 infos instead of raising for a singular matrix.
+    """
+    lu_, piv, info = lu_factor_ex(A, pivot=pivot, check_errors=not get_infos)
+    return (lu_, piv, info) if get_infos else (lu_, piv)
+
+
+def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True):  # noqa: N803
+    """(P, L, U) from ``lu_factor``'s packed LU and pivots; the parts not asked for are empty tensors.
+
+    Args:
+        LU_data: the packed (..., m, n) factor (L and U are differentiable in it).
+        LU_pivots: the (..., k) int32 pivots.
+        unpack_data: compute L and U.
+        unpack_pivots: compute P.
+    """
+    lo, up, p = _unpack(_tensor(LU_data), LU_pivots, unpack_data, unpack_pivots)
+    return _lu_unpack_t(p, lo, up)
+
+
+def _lu_solve_top(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: N803
+    """``torch.lu_solve`` (old argument order): X with A X = b, A given by its LU factorisation.
+
+    Args:
+        b: a (..., n, k) right-hand side.
+        LU_data: the packed factor.
+        LU_pivots: its int32 pivots.
+    """
+    return lu_solve(LU_data, LU_pivots, b)
+
+
+def _cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+    """``torch.cholesky_solve``: X with A X = B for A = L L^T (or U^T U when upper), given the factor.
+
+    Args:
+        B: a (..., n, k) right-hand side.
+        L: the (..., n, n) Cholesky factor (only its triangle is read); differentiable in B and L.
+        upper: whether L is the upper factor.
+    """
+    y = solve_triangular(L.mT if upper else L, B, upper=False)
+    return solve_triangular(L if upper else L.mT, y, upper=True)
+
+
+def _cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+    """``torch.cholesky_inverse``: inv(A) for A = L L^T (or U^T U when upper), given the factor.
+
+    Args:
+        L: the (..., n, n) Cholesky factor (only its triangle is read).
+        upper: whether L is the upper factor.
+    """
+    t = _tensor(L)
+    eye = _wrap(np.eye(t.shape[-1], dtype=F._np_dtype(t))).expand(*t.shape)
+    return _cholesky_solve(eye, t, upper)
+
+
+def _triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False):  # noqa: N803
+    """``torch.triangular_solve`` (deprecated in PyTorch): (solution, cloned_coefficient) of A X = b (A^T X = b
+    when transpose).
+
+    Args:
+        b: a (..., n, k) right-hand side.
+        A: a (..., n, n) triangular matrix.
+        upper: whether A is upper triangular.
+        transpose: solve with A^T.
+        unitriangular: take A's diagonal as ones.
+    """
+    a = _tensor(A)
+    x = solve_triangular(a.mT if transpose else a, b, upper=upper != transpose, unitriangular=unitriangular)
+    return _triangular_solve_t(x, a.clone())
+
+
+def _matrix_rank_removed(input: Tensor, tol=None, symmetric: bool = False):
+    """``torch.matrix_rank``: removed from PyTorch (it raises there too); use ``linalg.matrix_rank``.
+
+    Args:
+        input: unused.
+        tol: unused.
+        symmetric: unused.
+    """
+    raise RuntimeError(
+        "This function was deprecated since version 1.9 and is now removed. Please use the "
+        "`morch.linalg.matrix_rank` function instead. The parameter 'symmetric' was renamed in "
+        "`morch.linalg.matrix_rank()` to 'hermitian'."
+    )
+
+
+def _norm_dims(dim, keepdim):
+    """torch.nuclear_norm's two call forms: (input, keepdim) and (input, dim, keepdim)."""
+    if isinstance(dim, bool):
+        return (-2, -1), dim
+    return ((-2, -1) if dim is None else tuple(dim)), keepdim
+
+
+def _nuclear_norm(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """``torch.nuclear_norm``: the sum of singular values of the matrices in ``dim`` (default the last two).
+
+    Args:
+        input: a floating-point tensor.
+        dim: a pair of dimensions, or keepdim itself (PyTorch's ``nuclear_norm(input, keepdim)`` form).
+        keepdim: keep the reduced dimensions with size 1.
+    """
+    d, k = _norm_dims(dim, keepdim)
+    return matrix_norm(input, "nuc", d, k)
+
+
+def _frobenius_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False) -> Tensor:
+    """``torch.frobenius_norm`` (deprecated in PyTorch): the 2-norm over ``dim``.
+
+    Args:
+        input: a floating-point tensor.
+        dim: one or two dimensions.
+        keepdim: keep the reduced dimensions with size 1.
+    """
+    return vector_norm(input, 2, dim, keepdim)
+
+
+def _geqrf(input: Tensor):
+    """``torch.geqrf``: LAPACK's Householder QR, as (a, tau): R on and above a's diagonal, the reflectors'
+    vectors below it (see ``householder_product``). Not differentiable (as in PyTorch).
+
+    Args:
+        input: a (..., m, n) floating-point tensor.
+    """
+    t = _check(_tensor(input), "geqrf")
+    a, tau = L.householder_qr(t._data)
+    return _geqrf_t(_wrap(a), _wrap(tau))
+
+
+@deferrable
+def _ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False) -> Tensor:
+    """``torch.ormqr``: other multiplied by the full m x m Q of ``geqrf``'s reflectors (Q other, Q^T other,
+    other Q or other Q^T).
+
+    Args:
+        input: the (..., m, n) reflectors, as from ``geqrf``.
+        tau: their (..., k) factors.
+        other: the (..., m, p) ((..., p, m) when not left) matrix to multiply.
+        left: multiply from the left.
+        transpose: use Q^T.
+    """
+    a, t = F._pair(_tensor(input), tau)
+    m, n = a.shape[-2:]
+    pad_a = F.cat([a, a[..., :, :1].expand(*a.shape[:-1], m - n) * 0.0], dim=-1) if m > n else a[..., :, :m]
+    k = t.shape[-1]
+    pad_t = F.cat([t, t[..., :1].expand(*t.shape[:-1], m - k) * 0.0], dim=-1) if m > k else t
+    q = householder_product(pad_a, pad_t)
+    q = q.mT if transpose else q
+    return q @ other if left else other @ q
+
+
+def _orgqr(input: Tensor, tau: Tensor) -> Tensor:
+    """``torch.orgqr``: the same as ``linalg.householder_product``.
+
+    Args:
+        input: the (..., m, n) reflectors.
+        tau: their (..., k) factors.
+    """
+    return householder_product(input, tau)
+
+
+def _approximate_basis(a: Tensor, q: int, niter: int, m_: Tensor | None) -> Tensor:
+    """An orthonormal (..., m, q) basis approximately spanning the range of A - M (Halko et al. 2011, 4.4)."""
+    from morch.creation import randn
+
+    n = a.shape[-1]
+    r = randn(*a.shape[:-2], n, q, dtype=a.dtype)
+    centered = a if m_ is None else a - m_
+    basis = qr(centered @ r).Q
+    for _ in range(niter):
+        basis = qr(centered.mT @ basis).Q
+        basis = qr(centered @ basis).Q
+    return basis
+
+
+def svd_lowrank(A: Tensor, q: int | None = 6, niter: int = 2, M: Tensor | None = None):  # noqa: N803
+    """A randomised rank-q SVD of A - M, as (U, S, V) (Halko, Martinsson and Tropp 2011).
+
+    Random draws come from morch's generator, so the factors (not their span) differ from PyTorch's.
+
+    Args:
+        A: a (..., m, n) floating-point tensor.
+        q: the rank (a slight overestimate of A's rank; default 6).
+        niter: subspace iterations (more is more accurate).
+        M: a tensor broadcastable to A subtracted from it, or None.
+    """
+    a = _check(_tensor(A), "svd_lowrank")
+    q = 6 if q is None else q
+    m, n = a.shape[-2:]
+    m_ = None if M is None else _tensor(M).expand(*a.shape)
+    if m < n:  # work with the tall transpose
+        v, s, u = svd_lowrank(a.mT, q, niter, None if m_ is None else m_.mT)
+        return _svd_top_t(u, s, v)
+    basis = _approximate_basis(a, q, niter, m_)
+    b = basis.mT @ (a if m_ is None else a - m_)
+    u, s, vh = svd(b, full_matrices=False)
+    return _svd_top_t(basis @ u, s, vh.mT)
+
+
+def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True, niter: int = 2):  # noqa: N803
+    """Principal components of the rows of A by a randomised SVD of the centred A, as (U, S, V).
+
+    Args:
+        A: a (..., m, n) floating-point tensor.
+        q: the rank (default min(6, m, n)).
+        center: subtract the column means first.
+        niter: subspace iterations.
+    """
+    a = _check(_tensor(A), "pca_lowrank")
+    m, n = a.shape[-2:]
+    q = builtins.min(6, m, n) if q is None else q
+    if not 0 <= q <= builtins.min(m, n):
+        raise ValueError(
+            f"pca_lowrank: q(={q}) must be non-negative integer and not greater than min(m, n)={builtins.min(m, n)}"
+        )
+    if niter < 0:
+        raise ValueError(f"pca_lowrank: niter(={niter}) must be non-negative integer")
+    return svd_lowrank(a - F.mean(a, dim=-2, keepdim=True) if center else a, q, niter)
+
+
 TOP_LEVEL = {
     "det": det, "logdet": _logdet, "slogdet": _slogdet_top, "inverse": _inverse, "pinverse": _pinverse,
-    "matrix_power": matrix_power, "cholesky": _cholesky_top, "cross": _cross_top,
+    "matrix_power": matrix_power, "cholesky": _cholesky_top, "cross": _cross_top, "svd": _svd_top, "qr": _qr_top,
+    "lu": _lu_top, "lu_solve": _lu_solve_top, "cholesky_solve": _cholesky_solve,
+    "cholesky_inverse": _cholesky_inverse, "triangular_solve": _triangular_solve, "matrix_exp": matrix_exp,
+    "geqrf": _geqrf, "orgqr": _orgqr, "ormqr": _ormqr,
+    # top level only (no Tensor method in PyTorch):
+    "lu_unpack": lu_unpack, "matrix_rank": _matrix_rank_removed, "nuclear_norm": _nuclear_norm,
+    "frobenius_norm": _frobenius_norm, "svd_lowrank": svd_lowrank, "pca_lowrank": pca_lowrank,
 }  # fmt: skip
+_FUNCTIONS_ONLY = ("lu_unpack", "matrix_rank", "nuclear_norm", "frobenius_norm", "svd_lowrank", "pca_lowrank")
 for _name, _fn in TOP_LEVEL.items():
-    setattr(Tensor, _name, _fn)  # Tensor.det() and friends, which PyTorch also has as methods
+    if _name not in _FUNCTIONS_ONLY:
+        setattr(Tensor, _name, _fn)  # Tensor.det() and friends, which PyTorch also has as methods

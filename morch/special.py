@@ -6,12 +6,19 @@ import math
 
 from morch import functional as F
 from morch.ops import extra as X
+from morch.ops import special as SP
 from morch.tensor import Tensor
 
 __all__ = [
     "erf", "erfc", "erfinv", "expit", "logit", "xlogy", "xlog1py", "gammaln", "digamma", "psi", "polygamma",
     "multigammaln", "log_softmax", "softmax", "logsumexp", "sinc", "entr", "log1p", "expm1", "exp2", "ndtr",
     "ndtri", "log_ndtr", "round", "i0", "i0e", "i1", "i1e", "erfcx", "modified_bessel_i0", "modified_bessel_i1",
+    "gammainc", "gammaincc", "zeta", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0",
+    "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
+    "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+    "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+    "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+    "legendre_polynomial_p",
 ]  # fmt: skip
 
 erf, erfc, erfinv, digamma, polygamma, log1p, expm1, exp2, xlogy, logit, round = (
@@ -170,3 +177,122 @@ def modified_bessel_i1(input) -> Tensor:
         input: the input.
     """
     return i1(input)
+
+
+# ------------------------------------------------------------------ incomplete gamma and Hurwitz zeta
+def gammainc(input, other) -> Tensor:
+    """The regularized lower incomplete gamma function P(a, x) = gamma(a, x) / Gamma(a), with a = input, x = other.
+
+    Differentiable in ``other`` only; a gradient with respect to ``input`` raises NotImplementedError, as in
+    PyTorch. Integer inputs are refused, as PyTorch does.
+
+    Args:
+        input: a, the shape parameter (a >= 0).
+        other: x (x >= 0).
+    """
+    a, x = F._pair(input, other)
+    return SP.Igamma.apply(a, x, upper=False)
+
+
+def gammaincc(input, other) -> Tensor:
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x), with a = input, x = other.
+
+    Args:
+        input: a, the shape parameter (a >= 0).
+        other: x (x >= 0); the only argument with a gradient, as in PyTorch.
+    """
+    a, x = F._pair(input, other)
+    return SP.Igamma.apply(a, x, upper=True)
+
+
+def zeta(input, other) -> Tensor:
+    """The Hurwitz zeta function sum_k (k + q)^-x, with x = input and q = other (Riemann's zeta at q = 1).
+
+    nan for x < 1, inf at x = 1 and at q = 0, -1, -2, ...; differentiable in ``other`` only, as in PyTorch.
+
+    Args:
+        input: x.
+        other: q.
+    """
+    x, q = F._pair(input, other)
+    return SP.Zeta.apply(F._float_tensor(x), F._float_tensor(q))
+
+
+# ------------------------------------------------------------------ Bessel functions (no gradient, as PyTorch)
+def _no_grad_fn(fn: str, doc: str):
+    def special_fn(input) -> Tensor:
+        return SP.SpecialFn.apply(F._float_tensor(input).detach(), fn=fn)
+
+    special_fn.__name__ = special_fn.__qualname__ = fn
+    special_fn.__doc__ = (
+        doc
+        + """
+
+    Computed in float64 with Cephes' approximations (see ``morch.ops.special_more``). Without gradient:
+    the result does not require grad, as in PyTorch.
+
+    Args:
+        input: the input (integers give the default float dtype).
+    """
+    )
+    return special_fn
+
+
+bessel_j0 = _no_grad_fn("bessel_j0", "The Bessel function of the first kind of order zero, J0(x).")
+bessel_j1 = _no_grad_fn("bessel_j1", "The Bessel function of the first kind of order one, J1(x).")
+bessel_y0 = _no_grad_fn("bessel_y0", "The Bessel function of the second kind of order zero, Y0(x) (nan for x < 0).")
+bessel_y1 = _no_grad_fn("bessel_y1", "The Bessel function of the second kind of order one, Y1(x) (nan for x < 0).")
+modified_bessel_k0 = _no_grad_fn("modified_bessel_k0", "The modified Bessel function of the second kind K0(x).")
+modified_bessel_k1 = _no_grad_fn("modified_bessel_k1", "The modified Bessel function of the second kind K1(x).")
+scaled_modified_bessel_k0 = _no_grad_fn("scaled_modified_bessel_k0", "exp(x) K0(x), finite where K0 underflows.")
+scaled_modified_bessel_k1 = _no_grad_fn("scaled_modified_bessel_k1", "exp(x) K1(x), finite where K1 underflows.")
+spherical_bessel_j0 = _no_grad_fn("spherical_bessel_j0", "The spherical Bessel function j0(x) = sin(x) / x.")
+
+
+# ------------------------------------------------------------------ orthogonal polynomials (no gradient)
+def _polynomial(name: str, kind: str, what: str, shifted: bool = False):
+    def polynomial(input, n) -> Tensor:
+        x, k = F._pair(input, n)
+        return SP.OrthogonalPolynomial.apply(x.detach(), k.detach(), kind=kind, shifted=shifted)
+
+    polynomial.__name__ = polynomial.__qualname__ = name
+    polynomial.__doc__ = f"""{what} of degree n at x, broadcast.
+
+    n is truncated to an integer and negative n gives 0, as in PyTorch; integer inputs give the default
+    float dtype. No gradient (the result does not require grad), as in PyTorch.
+
+    Args:
+        input: x (a tensor or a number).
+        n: the degrees (a tensor or a number).
+    """
+    return polynomial
+
+
+chebyshev_polynomial_t = _polynomial("chebyshev_polynomial_t", "t", "The Chebyshev polynomial of the first kind T_n")
+chebyshev_polynomial_u = _polynomial("chebyshev_polynomial_u", "u", "The Chebyshev polynomial of the second kind U_n")
+chebyshev_polynomial_v = _polynomial("chebyshev_polynomial_v", "v", "The Chebyshev polynomial of the third kind V_n")
+chebyshev_polynomial_w = _polynomial("chebyshev_polynomial_w", "w", "The Chebyshev polynomial of the fourth kind W_n")
+shifted_chebyshev_polynomial_t = _polynomial("shifted_chebyshev_polynomial_t", "t", "T_n(2x - 1)", shifted=True)
+shifted_chebyshev_polynomial_u = _polynomial("shifted_chebyshev_polynomial_u", "u", "U_n(2x - 1)", shifted=True)
+shifted_chebyshev_polynomial_v = _polynomial("shifted_chebyshev_polynomial_v", "v", "V_n(2x - 1)", shifted=True)
+shifted_chebyshev_polynomial_w = _polynomial("shifted_chebyshev_polynomial_w", "w", "W_n(2x - 1)", shifted=True)
+hermite_polynomial_h = _polynomial("hermite_polynomial_h", "h", "The physicists' Hermite polynomial H_n")
+hermite_polynomial_he = _polynomial("hermite_polynomial_he", "he", "The probabilists' Hermite polynomial He_n")
+laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", "l", "The Laguerre polynomial L_n")
+legendre_polynomial_p = _polynomial("legendre_polynomial_p", "p", "The Legendre polynomial P_n")
+
+
+# ------------------------------------------------------------------ top level (torch.igamma ...) and Tensor methods
+def _igamma_(self: Tensor, other) -> Tensor:
+    """In place: self = igamma(self, other)."""
+    return self._update(gammainc(self._src(), other))
+
+
+def _igammac_(self: Tensor, other) -> Tensor:
+    """In place: self = igammac(self, other)."""
+    return self._update(gammaincc(self._src(), other))
+
+
+TOP_LEVEL = {"igamma": gammainc, "igammac": gammaincc}
+for _name, _fn in {**TOP_LEVEL, "igamma_": _igamma_, "igammac_": _igammac_}.items():
+    setattr(Tensor, _name, _fn)

@@ -9,6 +9,8 @@ Each part recomputes the factorisation; that costs time, and keeps every op sing
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from morch.autograd.function import Function, op_error
@@ -218,19 +220,27 @@ def _not_positive_definite(a: np.ndarray) -> LinAlgError:
 
 
 class QR(Function):
-    """One factor (``part`` "Q" or "R") of the reduced QR factorisation A = QR."""
+    """One factor (``part`` "Q" or "R") of A = QR; ``mode`` 'reduced', 'complete' or 'r' (R only, no gradient)."""
 
     op_name = "linalg_qr"
 
-    def forward(self, a, part):
+    def forward(self, a, part, mode="reduced"):
         check_matrix(a, "linalg.qr")
-        q, r = np.linalg.qr(a, mode="reduced")
+        q, r = np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
         self.out = q if part == "Q" else r
-        self.part = part
+        self.part, self.mode = part, mode
         return self.out
 
     def backward(self, g):
         (a,) = self.inputs
+        if self.mode == "r":
+            raise RuntimeError(
+                "linalg.qr: The derivative of linalg.qr depends on Q, which is not computed when mode='r'"
+            )
+        if self.mode == "complete" and a.shape[-2] > a.shape[-1]:
+            raise RuntimeError(
+                "linalg.qr: The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+            )
         q = self.output() if self.part == "Q" else QR.apply(a, part="Q")
         r = self.output() if self.part == "R" else QR.apply(a, part="R")
         gq, gr = (g, None) if self.part == "Q" else (None, g)
@@ -368,4 +378,213 @@ class Pinv(Function):
         return -(pt @ g @ pt) + left @ g.mT @ (p @ pt) + (pt @ p) @ g.mT @ right
 
 
-OPS = [Inv, Solve, Det, SlogdetSign, Logabsdet, Cholesky, QR, Eigh, SVD, Pinv]
+# ------------------------------------------------------------------ triangular solves, LU, matrix exponential
+class SolveTriangular(Function):
+    """X with A X = B for triangular A (``upper``; ``unitriangular``: the diagonal is taken as ones and not read).
+
+    Only A's triangle is read. A zero on the diagonal gives inf/nan, not an error, as in PyTorch.
+    """
+
+    op_name = "linalg_solve_triangular"
+
+    def forward(self, a, b, upper, unitriangular=False):
+        check_matrix(a, "linalg.solve_triangular", square=True)
+        if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
+            raise op_error(
+                ValueError,
+                f"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
+                f"({a.shape[-2]}x{a.shape[-1]} and {b.shape[-2] if b.ndim > 1 else b.shape}x{b.shape[-1]})",
+            )
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a = np.broadcast_to(a, batch + a.shape[-2:])
+        x = np.array(np.broadcast_to(b, batch + b.shape[-2:]), dtype=np.result_type(a, b))
+        n = a.shape[-1]
+        with np.errstate(all="ignore"):
+            for i in range(n - 1, -1, -1) if upper else range(n):
+                rest = slice(i + 1, n) if upper else slice(0, i)
+                x[..., i, :] -= np.einsum("...j,...jk->...k", a[..., i, rest], x[..., rest, :])
+                if not unitriangular:
+                    x[..., i, :] /= a[..., i, i, None]
+        self.out = x
+        self.upper, self.unit = upper, unitriangular
+        return x
+
+    def backward(self, g):
+        a, _ = self.inputs
+        gb = SolveTriangular.apply(a.mT, g, upper=not self.upper, unitriangular=self.unit)
+        ga = -(gb @ self.output().mT)
+        shift = 1 if self.unit else 0
+        return (ga.triu(shift) if self.upper else ga.tril(-shift)), gb
+
+
+def lu_packed(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LU with partial pivoting as LAPACK's getrf: (L and U in one matrix, 1-based int32 pivots, int32 info).
+
+    The pivot of each column is its first entry of largest magnitude; info is the 1-based position of
+    the first exactly zero pivot (0 if none).
+    """
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    flat = a.reshape(-1, m, n).copy()
+    piv = np.zeros((flat.shape[0], k), np.int32)
+    info = np.zeros(flat.shape[0], np.int32)
+    rows = np.arange(flat.shape[0])
+    with np.errstate(all="ignore"):
+        for j in range(k):
+            p = j + np.argmax(np.abs(flat[:, j:, j]), axis=1) if m > j else np.full(len(rows), j)
+            piv[:, j] = p + 1
+            top = flat[rows, j].copy()
+            flat[rows, j] = flat[rows, p]
+            flat[rows, p] = top
+            pivot = flat[:, j, j]
+            zero = pivot == 0
+            info[(info == 0) & zero] = j + 1
+            lcol = np.where(zero[:, None], flat[:, j + 1 :, j], flat[:, j + 1 :, j] / pivot[:, None])
+            flat[:, j + 1 :, j] = lcol
+            flat[:, j + 1 :, j + 1 :] -= lcol[:, :, None] * flat[:, j, None, j + 1 :]
+    return flat.reshape(a.shape), piv.reshape(*batch, k), info.reshape(batch)
+
+
+def pivots_to_permutation(piv: np.ndarray, m: int, dtype) -> np.ndarray:
+    """The permutation matrices P (..., m, m) with A = P L U, from LAPACK's sequential row swaps."""
+    flat = piv.reshape(-1, piv.shape[-1]).astype(np.int64) - 1
+    perm = np.tile(np.arange(m), (flat.shape[0], 1))
+    rows = np.arange(flat.shape[0])
+    for i in range(flat.shape[1]):
+        target = flat[:, i]
+        if np.any((target < i) | (target >= m)):
+            raise op_error(
+                ValueError, f"lu_unpack: pivots must be between {i + 1} and {m} at position {i}, got {target.min() + 1}"
+            )
+        here = perm[:, i].copy()
+        perm[:, i] = perm[rows, target]
+        perm[rows, target] = here
+    eye = np.eye(m, dtype=dtype)
+    return np.swapaxes(eye[perm], -1, -2).reshape(*piv.shape[:-1], m, m)
+
+
+def _lsolve_unit_lower_t(lo, x):
+    """L^-T x for unit lower-triangular L."""
+    return SolveTriangular.apply(lo.mT, x, upper=True, unitriangular=True)
+
+
+def _rsolve_upper_t(x, up):
+    """x U^-T for upper-triangular U."""
+    return SolveTriangular.apply(up, x.mT, upper=True).mT
+
+
+def _lu_square_grad(lo, up, gl, gu):
+    """P^T gA for A = P L U square: L^-T (tril_-1(L^T gL) + triu(gU U^T)) U^-T."""
+    phi = (lo.mT @ gl).tril(-1) + (gu @ up.mT).triu()
+    return _rsolve_upper_t(_lsolve_unit_lower_t(lo, phi), up)
+
+
+class LUFactor(Function):
+    """The packed LU factor of A = P L U (partial pivoting), differentiable for any m x n (full-rank) A."""
+
+    op_name = "linalg_lu_factor"
+
+    def forward(self, a):
+        check_matrix(a, "linalg.lu_factor")
+        self.out, piv, _ = lu_packed(a)
+        self.perm = pivots_to_permutation(piv, a.shape[-2], a.dtype)
+        return self.out
+
+    def backward(self, g):
+        from morch import functional as F
+
+        lu = self.output()
+        m, n = lu.shape[-2:]
+        k = min(m, n)
+        lo = lu[..., :, :k].tril(-1) + _wrap(np.eye(m, k, dtype=lu._data.dtype))
+        up = lu[..., :k, :].triu()
+        gl, gu = g[..., :, :k].tril(-1), g[..., :k, :].triu()
+        if m == n:
+            ga = _lu_square_grad(lo, up, gl, gu)
+        elif m < n:  # A = P L [U1 | U2]: U2 = L^-1 P^T A2 also moves with L
+            u1, u2, gu1, gu2 = up[..., :m], up[..., m:], gu[..., :m], gu[..., m:]
+            gl_eff = gl - _lsolve_unit_lower_t(lo, gu2) @ u2.mT
+            ga = F.cat([_lu_square_grad(lo, u1, gl_eff.tril(-1), gu1), _lsolve_unit_lower_t(lo, gu2)], dim=-1)
+        else:  # A = P [L1; L2] U: L2 = A2 U^-1 also moves with U
+            l1, l2, gl1, gl2 = lo[..., :n, :], lo[..., n:, :], gl[..., :n, :], gl[..., n:, :]
+            gu_eff = gu - l2.mT @ _rsolve_upper_t(gl2, up)
+            ga = F.cat([_lu_square_grad(l1, up, gl1, gu_eff.triu()), _rsolve_upper_t(gl2, up)], dim=-2)
+        return _wrap(self.perm) @ ga
+
+
+def householder_qr(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LAPACK's geqrf in numpy: R on and above the diagonal, the reflectors' vectors below it, and tau.
+
+    Column j's reflector H = I - tau v v^T (v[j] = 1) maps A[j:, j] to (beta, 0, ...) with
+    beta = -sign(alpha) ||A[j:, j]||; tau = 0 (H = I) when the column is already zero below the diagonal.
+    """
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    r = a.reshape(-1, m, n).astype(a.dtype, copy=True)
+    tau = np.zeros((r.shape[0], k), a.dtype)
+    with np.errstate(all="ignore"):
+        for j in range(k):
+            alpha = r[:, j, j].copy()
+            below = np.linalg.norm(r[:, j + 1 :, j], axis=-1)
+            skip = below == 0
+            beta = -np.copysign(np.hypot(alpha, below), alpha)
+            tau[:, j] = np.where(skip, 0.0, (beta - alpha) / beta)
+            v = np.where(skip[:, None], 0.0, r[:, j + 1 :, j] / (alpha - beta)[:, None])
+            r[:, j + 1 :, j] = v
+            r[:, j, j] = np.where(skip, alpha, beta)
+            full_v = np.concatenate([np.ones((r.shape[0], 1), a.dtype), v], axis=1)
+            rest = r[:, j:, j + 1 :]
+            rest -= tau[:, j, None, None] * full_v[:, :, None] * np.einsum("bi,bij->bj", full_v, rest)[:, None, :]
+    return r.reshape(a.shape), tau.reshape(*a.shape[:-2], k)
+
+
+# the Pade (13, 13) approximant of exp and its scaling threshold (Higham 2005)
+_PADE13 = tuple(
+    math.factorial(26 - j) * math.factorial(13) / (math.factorial(26) * math.factorial(j) * math.factorial(13 - j))
+    for j in range(14)
+)
+_THETA13 = 5.371920351148152
+
+
+def _expm(a: np.ndarray) -> np.ndarray:
+    """exp(A) for a batch of matrices: Pade (13, 13) after scaling each matrix by 2^-s, then s squarings."""
+    norm = np.abs(a).sum(axis=-2).max(axis=-1, initial=0.0) if a.size else np.zeros(a.shape[:-2])
+    with np.errstate(divide="ignore"):
+        s = np.maximum(0, np.ceil(np.log2(np.where(norm > 0, norm, 1.0) / _THETA13))).astype(np.int64)
+    s = np.where(np.isfinite(norm), s, 0)
+    x = a * (0.5**s)[..., None, None].astype(a.dtype)
+    b = _PADE13
+    eye = np.eye(a.shape[-1], dtype=a.dtype)
+    x2 = x @ x
+    x4 = x2 @ x2
+    x6 = x4 @ x2
+    u = x @ (x6 @ (b[13] * x6 + b[11] * x4 + b[9] * x2) + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * eye)
+    v = x6 @ (b[12] * x6 + b[10] * x4 + b[8] * x2) + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * eye
+    r = np.linalg.solve(v - u, v + u)
+    for i in range(int(s.max(initial=0))):
+        r = np.where((s > i)[..., None, None], r @ r, r)
+    return r
+
+
+class MatrixExp(Function):
+    """exp(A) = sum_k A^k / k!; the gradient is the upper-right block of exp([[A^T, G], [0, A^T]])."""
+
+    op_name = "linalg_matrix_exp"
+
+    def forward(self, a):
+        check_matrix(a, "linalg.matrix_exp", square=True)
+        with np.errstate(all="ignore"):
+            return _expm(a).astype(a.dtype, copy=False) if a.size else a.copy()
+
+    def backward(self, g):
+        from morch import functional as F
+
+        (a,) = self.inputs
+        n = a.shape[-1]
+        at = a.mT.expand(tuple(g.shape))
+        block = F.cat([F.cat([at, g], dim=-1), F.cat([at * 0.0, at], dim=-1)], dim=-2)
+        return MatrixExp.apply(block)[..., :n, n:]
+
+
+OPS = [Inv, Solve, Det, SlogdetSign, Logabsdet, Cholesky, QR, Eigh, SVD, Pinv, SolveTriangular, LUFactor, MatrixExp]

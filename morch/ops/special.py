@@ -13,7 +13,9 @@ import math
 
 import numpy as np
 
-from morch.autograd.function import Function
+from morch.autograd.function import Function, op_error
+from morch.ops import special_more as _kernels
+from morch.ops.special_more import igamma, orthogonal_polynomial, zeta
 
 _lgamma = np.frompyfunc(math.lgamma, 1, 1)
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -105,43 +107,9 @@ def _lgamma64(a: np.ndarray) -> np.ndarray:
     return _lgamma(a).astype(np.float64)
 
 
-def gammainc(a: np.ndarray, x: np.ndarray, iters: int = 500) -> np.ndarray:
-    """The regularized lower incomplete gamma function P(a, x), float64: the power series below
-    x = a + 1, else one minus the continued fraction of Q (modified Lentz)."""
-    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
-    out = np.zeros(a.shape)
-    log_front = -x + a * np.log(np.where(x > 0, x, 1.0)) - _lgamma64(a)
-    series = x < a + 1
-    aa, xx = a[series], x[series]
-    term = 1.0 / aa
-    total, n = term.copy(), aa.copy()
-    for _ in range(iters):
-        n = n + 1
-        term = term * xx / n
-        total = total + term
-        if np.all(np.abs(term) < np.abs(total) * 1e-16):
-            break
-    out[series] = total * np.exp(log_front[series])
-    aa, xx = a[~series], x[~series]
-    tiny = 1e-300
-    b = xx + 1 - aa
-    c = np.full(aa.shape, 1 / tiny)
-    d = 1 / b
-    h = d.copy()
-    for i in range(1, iters):
-        an = -i * (i - aa)
-        b = b + 2
-        d = an * d + b
-        d = 1 / np.where(np.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        delta = d * c
-        h = h * delta
-        if np.all(np.abs(delta - 1) < 1e-16):
-            break
-    out[~series] = 1 - np.exp(log_front[~series]) * h
-    out[x <= 0] = 0.0
-    return out
+def gammainc(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The regularized lower incomplete gamma function P(a, x), float64 (``special_more.igamma``)."""
+    return igamma(a, x, upper=False)
 
 
 def standard_gamma_grad(x: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -213,3 +181,82 @@ class Erfc(Function):
 
 
 OPS = [Lgamma, Polygamma, Erfinv, Erfc, StandardGamma]
+
+
+# ------------------------------------------------------------------ Cephes functions (kernels in special_more)
+def _as_float(a: np.ndarray) -> np.ndarray:
+    return a if a.dtype.kind == "f" else a.astype(np.float32)
+
+
+class SpecialFn(Function):
+    """A one-argument function of ``morch.ops.special_more`` (``fn``: its name), without gradient:
+    the functional layer applies it to detached inputs, as PyTorch has no derivative for these."""
+
+    op_name = "special_fn"
+    differentiable = False
+
+    def forward(self, a, fn):
+        a = _as_float(a)
+        with np.errstate(all="ignore"):
+            return getattr(_kernels, fn)(a.astype(np.float64)).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        return None
+
+
+class OrthogonalPolynomial(Function):
+    """P_n(x) of a family of ``special_more.orthogonal_polynomial`` (no gradient, as in PyTorch)."""
+
+    op_name = "orthogonal_polynomial"
+    differentiable = False
+
+    def forward(self, x, n, kind, shifted=False):
+        dtype = np.result_type(x, n)
+        dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
+        return orthogonal_polynomial(kind, x, n, shifted).astype(dtype, copy=False)
+
+    def backward(self, g):
+        return None, None
+
+
+class Zeta(Function):
+    """The Hurwitz zeta function zeta(x, q); differentiable in q only (d/dq = -x zeta(x + 1, q)), as PyTorch."""
+
+    op_name = "zeta"
+
+    def forward(self, x, q):
+        return zeta(x, q).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        x, q = self.inputs
+        if self.needs_input_grad[0]:
+            raise NotImplementedError(
+                "the derivative for 'zeta' with respect to its first argument is not implemented."
+            )
+        return None, g * -x * Zeta.apply(x + 1, q)
+
+
+class Igamma(Function):
+    """The regularized incomplete gamma function P(a, x) (``upper`` False) or Q(a, x), differentiable in
+    x only: d/dx P = x^(a-1) e^-x / Gamma(a) (PyTorch has no derivative in a either)."""
+
+    op_name = "igamma"
+
+    def forward(self, a, x, upper):
+        if a.dtype.kind != "f":
+            raise op_error(TypeError, f"igamma: not implemented for integer inputs (got {a.dtype})")
+        self.upper = upper
+        return igamma(a, x, upper).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        from morch import functional as F
+
+        a, x = self.inputs
+        if self.needs_input_grad[0]:
+            name = "igammac" if self.upper else "igamma"
+            raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+        density = F.exp((a - 1) * F.log(x) - x - F.lgamma(a))
+        return None, -g * density if self.upper else g * density
+
+
+OPS += [SpecialFn, OrthogonalPolynomial, Zeta, Igamma]
