@@ -147,3 +147,5 @@ from morch.nn.more import *  # noqa: E402, F403
 from morch.nn.threed import *  # noqa: E402, F403
 
 __all__ += _more.__all__ + _threed.__all__
+
+from morch.nn import common_types, grad, modules, parallel  # noqa: E402, F401
