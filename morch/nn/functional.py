@@ -2154,8 +2154,9 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 @deferrable
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:  # fmt: skip
-    """The maximum over each 3-d window of (N, C, D, H, W) input. Ties share the gradient (PyTorch
-    gives it to one of them); ``ceil_mode`` and ``return_indices`` are not in morch.
+    """The maximum over each 3-d window of (N, C, D, H, W) input. Tied maxima share the gradient
+    (PyTorch gives it to the first); with ``ceil_mode`` or ``return_indices`` the call goes to
+    ``max_pool3d_with_indices`` (morch/nn/threed.py), which picks the first maximum as PyTorch does.
 
     Args:
         input: (N, C, D, H, W) or (C, D, H, W).
@@ -2163,11 +2164,14 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
         stride: the step (default kernel_size).
         padding: -inf padding on each side (at most half the kernel).
         dilation: spacing of the window taps.
-        ceil_mode: must be False.
-        return_indices: must be False.
+        ceil_mode: round the output size up (the last window may run past the input).
+        return_indices: also return the flat index (d * H * W + h * W + w) of each maximum.
     """
     if ceil_mode or return_indices:
-        raise NotImplementedError("max_pool3d: ceil_mode and return_indices are not supported by morch")
+        from morch.nn.threed import max_pool3d_with_indices
+
+        out = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+        return out if return_indices else out[0]
     x, unbatched = _batched5(input, "max_pool3d")
     k = ntuple(kernel_size, 3, "kernel_size")
     s = k if stride is None else ntuple(stride, 3, "stride")

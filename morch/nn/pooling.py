@@ -357,16 +357,15 @@ class MaxUnpool2d(_MaxUnpoolNd):
 
 
 class MaxPool3d(_MaxPoolNd):
-    """Max over 3-d windows of (N, C, D, H, W) or (C, D, H, W) input (``F.max_pool3d``: no ceil_mode
-    or return_indices in morch).
+    """Max over 3-d windows of (N, C, D, H, W) or (C, D, H, W) input (``F.max_pool3d``).
 
     Args:
         kernel_size: window size (int or triple).
         stride: step between windows (defaults to kernel_size).
         padding: implicit -inf padding on each side (at most half the kernel).
         dilation: spacing of the window taps.
-        return_indices: must be False.
-        ceil_mode: must be False.
+        return_indices: also return the flat index of each maximum.
+        ceil_mode: round the output size up.
     """
 
     _nd = 3

@@ -63,8 +63,8 @@ def test_layers_and_errors():
         F.conv3d(morch.randn(1, 3, 4, 4, 4), morch.randn(2, 2, 1, 1, 1))
     with pytest.raises(Exception, match="expected 4-D \\(C, D, H, W\\) or 5-D"):
         F.max_pool3d(morch.randn(4, 4, 4), 2)
-    with pytest.raises(NotImplementedError, match="ceil_mode and return_indices are not supported"):
-        F.max_pool3d(morch.randn(1, 1, 4, 4, 4), 2, ceil_mode=True)
+    x = morch.randn(1, 1, 5, 5, 5)
+    assert F.max_pool3d(x, 2, ceil_mode=True).shape == (1, 1, 3, 3, 3)  # the ceil-mode path in threed.py
     with pytest.raises(Exception, match="is larger than the padded input"):
         F.conv3d(morch.randn(1, 1, 2, 2, 2), morch.randn(1, 1, 3, 3, 3))
 
