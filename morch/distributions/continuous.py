@@ -7,11 +7,11 @@ import math
 from morch import creation
 from morch import functional as F
 from morch.distributions import constraints
-from morch.distributions.distribution import Distribution, _as_params, _noise
+from morch.distributions.distribution import Distribution, _as_params, _LocCentred, _noise
 from morch.tensor import Size, Tensor
 
 
-class _LocScale(Distribution):
+class _LocScale(_LocCentred):
     """What Normal and Laplace share: a real location (the mean and mode) and a positive scale."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
@@ -21,14 +21,6 @@ class _LocScale(Distribution):
     def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
         self.loc, self.scale = _as_params(loc, scale)
         super().__init__(self.loc.shape, (), validate_args)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
 
 class Normal(_LocScale):
@@ -204,7 +196,7 @@ class Laplace(_LocScale):
         return 1 + (2 * self.scale).log()
 
 
-class MultivariateNormal(Distribution):
+class MultivariateNormal(_LocCentred):
     """The multivariate normal with mean ``loc`` and one of covariance_matrix, precision_matrix or
     scale_tril (its lower Cholesky factor), reparameterised: ``loc + scale_tril @ eps``.
 
@@ -264,14 +256,6 @@ class MultivariateNormal(Distribution):
 
             return linalg.inv(self._tril @ self._tril.mT)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:

@@ -144,6 +144,18 @@ class Distribution:
         return f"{type(self).__name__}({args})"
 
 
+class _LocCentred(Distribution):
+    """A distribution whose mean and mode are its ``loc`` parameter."""
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+
 def _as_params(*values):
     """Parameters as float tensors of one dtype, broadcast together (numbers take the default dtype)."""
     ts = [v if isinstance(v, Tensor) else creation.tensor(v, dtype=dtypes.get_default_dtype()) for v in values]

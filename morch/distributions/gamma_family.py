@@ -74,7 +74,10 @@ class Gamma(Distribution):
         return F.xlogy(a, b) + F.xlogy(a - 1, value) - b * value - F.lgamma(a)
 
     def cdf(self, value) -> Tensor:
-        raise NotImplementedError("Gamma.cdf needs the incomplete gamma function, which morch does not have")
+        from morch import special
+
+        self._validate_sample(value)
+        return special.gammainc(self.concentration, value * self.rate)
 
     def entropy(self) -> Tensor:
         a = self.concentration

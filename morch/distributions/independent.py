@@ -40,6 +40,14 @@ class Independent(Distribution):
     mode = property(lambda self: self.base_dist.mode)
     variance = property(lambda self: self.base_dist.variance)
 
+    def expand(self, batch_shape, _instance=None):
+        """The same distribution over a larger batch shape (the base is expanded)."""
+        n = self.reinterpreted_batch_ndims
+        base_batch = tuple(batch_shape) + tuple(self.event_shape)[:n]
+        new = Independent(self.base_dist.expand(base_batch), n, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def sample(self, sample_shape=()) -> Tensor:
         return self.base_dist.sample(sample_shape)
 
