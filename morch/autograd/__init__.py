@@ -1,6 +1,9 @@
 """Reverse-mode automatic differentiation: the Function base, the engine, grad mode and gradcheck."""
 
 import contextlib
+import sys
+import types
+import warnings
 
 from morch.autograd.grad_mode import (
     enable_grad,
@@ -11,6 +14,11 @@ from morch.autograd.grad_mode import (
 )
 
 __all__ = [
+    "Variable",
+    "anomaly_mode",
+    "variable",
+    "is_multithreading_enabled",
+    "set_multithreading_enabled",
     "detect_anomaly",
     "set_detect_anomaly",
     "is_anomaly_enabled",
@@ -65,6 +73,87 @@ def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
 def is_anomaly_enabled() -> bool:
     """Whether anomaly detection was switched on."""
     return _anomaly[0]
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj) -> bool:
+        from morch.tensor import Tensor
+
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """The legacy ``torch.autograd.Variable``: ``Variable(t, requires_grad=False)`` returns a tensor
+    sharing ``t``'s memory, cut from the graph (``t.detach()``), with the given ``requires_grad``.
+    Every tensor is an instance of ``Variable``; ``Variable()`` is an empty float tensor.
+
+    Args:
+        data: a tensor (or None).
+        requires_grad: whether the result requires gradient.
+        volatile: removed in PyTorch long ago; True warns and has no effect.
+    """
+
+    def __new__(cls, data=None, requires_grad: bool = False, volatile: bool = False):
+        from morch.tensor import Tensor
+
+        if volatile:
+            warnings.warn(
+                "volatile was removed and now has no effect. Use `with morch.no_grad():` instead.", stacklevel=2
+            )
+            if requires_grad:
+                raise ValueError("Variable can't be volatile and require_grad at the same time!")
+        if data is None:
+            data = Tensor()
+        elif not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        out = data.detach()
+        if requires_grad:
+            out.requires_grad = True
+        return out
+
+
+class set_multithreading_enabled(contextlib.ContextDecorator):
+    """Set the flag ``is_multithreading_enabled`` reports (from the call, or inside a ``with`` block).
+    morch's backward always runs on the calling thread, so the flag changes nothing else.
+
+    Args:
+        mode: on or off.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = _multithreading[0]
+        _multithreading[0] = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _multithreading[0] = self.prev
+
+
+_multithreading = [True]
+
+
+def is_multithreading_enabled() -> bool:
+    """The flag set by ``set_multithreading_enabled`` (True by default, as in torch)."""
+    return _multithreading[0]
+
+
+def _alias_module(name: str, doc: str, **names) -> types.ModuleType:
+    """A submodule ``morch.autograd.<name>`` holding ``names`` (importable, as torch's module of that name)."""
+    module = types.ModuleType(f"{__name__}.{name}", doc)
+    module.__dict__.update(names, __all__=list(names))
+    sys.modules[module.__name__] = module
+    return module
+
+
+anomaly_mode = _alias_module(
+    "anomaly_mode",
+    "Anomaly detection switches (``torch.autograd.anomaly_mode``).",
+    detect_anomaly=detect_anomaly,
+    set_detect_anomaly=set_detect_anomaly,
+)
+variable = _alias_module("variable", "The legacy Variable (``torch.autograd.variable``).", Variable=Variable)
 
 
 def __getattr__(name):
