@@ -20,6 +20,7 @@ import numpy as np
 from morch import autograd as _autograd
 from morch import creation, dtypes
 from morch import functional as F
+from morch.autograd import grad_mode as _grad_mode
 from morch.autograd.function import deferrable
 from morch.nn import functional as NF
 from morch.ops import index as I
@@ -782,8 +783,8 @@ def is_inference(input) -> bool:
 
 
 def is_inference_mode_enabled() -> bool:
-    """Always False: morch's ``inference_mode`` is ``no_grad`` and is not told apart from it."""
-    return False
+    """True inside ``with morch.inference_mode():`` (or a function it decorates)."""
+    return _grad_mode._inference
 
 
 # ------------------------------------------------------------------ process switches and small top-level names

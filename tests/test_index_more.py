@@ -423,6 +423,22 @@ def test_top_level_compatibility_names():
     assert morch.is_inference_mode_enabled() is False
 
 
+def test_inference_mode_flag():
+    @morch.inference_mode
+    def decorated():
+        return morch.is_inference_mode_enabled(), morch.is_grad_enabled()
+
+    with morch.inference_mode():
+        assert morch.is_inference_mode_enabled() and not morch.is_grad_enabled()
+        with morch.inference_mode(False):
+            assert not morch.is_inference_mode_enabled()
+        assert morch.is_inference_mode_enabled()
+    with morch.no_grad():
+        assert not morch.is_inference_mode_enabled()
+    assert decorated() == (True, False)
+    assert not morch.is_inference_mode_enabled() and morch.is_grad_enabled()
+
+
 def test_switches_and_default_tensor_type():
     morch.set_warn_always(True)
     assert morch.is_warn_always_enabled()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 _enabled = True
+_inference = False  # inside an inference_mode(True) block (is_inference_mode_enabled)
 
 
 def is_grad_enabled() -> bool:
@@ -62,7 +63,8 @@ class enable_grad(_GradModeContext):
 
 
 class inference_mode(no_grad):
-    """Same as ``no_grad`` in morch (there is no separate inference tensor kind).
+    """``no_grad`` that also sets the flag ``morch.is_inference_mode_enabled()`` reads (morch has no
+    separate inference tensor kind).
 
     Args:
         mode: True to disable graph recording, False to leave grad mode as it is.
@@ -70,6 +72,27 @@ class inference_mode(no_grad):
 
     def __init__(self, mode: bool = True):
         self._mode = False if mode else _enabled
+        self._inference_mode = bool(mode)
+
+    def __enter__(self):
+        global _inference
+        self._prev_inference, _inference = _inference, self._inference_mode
+        super().__enter__()
+
+    def __exit__(self, *exc):
+        global _inference
+        _inference = self._prev_inference
+        return super().__exit__(*exc)
+
+    def __call__(self, fn):
+        mode = getattr(self, "_inference_mode", True)  # ``@inference_mode`` without parentheses skips __init__
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
 
 
 class set_grad_enabled(_GradModeContext):
