@@ -67,6 +67,7 @@ globals().update(getattr(special, "TOP_LEVEL", {}))  # torch.igamma ... beside t
 from morch._math_more import *  # noqa: F403
 from morch._index_more import *  # noqa: F403
 from morch._nn_toplevel import *  # noqa: F403
+from morch._compat_more import *  # noqa: F403
 
 
 version = _SimpleNamespace(__version__=__version__, cuda=None, hip=None, debug=False, git_version=None)
