@@ -166,10 +166,10 @@ def __getattr__(name):
         from morch.autograd import engine
 
         return getattr(engine, name)
-    if name == "functional":  # "import morch.autograd.functional": "from morch.autograd import ..." recurses here
+    if name in ("functional", "forward_ad"):  # "from morch.autograd import ..." would recurse here
         import importlib
 
-        return importlib.import_module("morch.autograd.functional")
+        return importlib.import_module(f"morch.autograd.{name}")
     if name in ("gradcheck", "gradgradcheck", "GradcheckError"):
         from morch.autograd import checks as _gc
 
