@@ -5,8 +5,9 @@ Draws come from morch's global generator, so ``morch.manual_seed`` makes them re
 are not the same numbers as PyTorch's). The gamma-based ones (Gamma, Chi2, Beta, Dirichlet,
 StudentT, InverseGamma, FisherSnedecor) are reparameterised implicitly. Transforms (ExpTransform,
 AffineTransform, StickBreakingTransform, CorrCholeskyTransform, ...) and the registries
-``biject_to`` / ``transform_to`` map constraints to them. PyTorch's submodule names work as
-aliases: ``from morch.distributions.normal import Normal``. Not here: Wishart, LKJCholesky.
+``biject_to`` / ``transform_to`` map constraints to them. Wishart (reparameterised by the Bartlett
+decomposition) and LKJCholesky (onion method) give distributions over matrices. PyTorch's submodule
+names work as aliases: ``from morch.distributions.normal import Normal``.
 """
 
 import sys as _sys
@@ -34,6 +35,7 @@ from morch.distributions.gamma_family import Beta, Chi2, Dirichlet, Gamma, Poiss
 from morch.distributions.independent import Independent
 from morch.distributions.kl import kl_divergence, register_kl
 from morch.distributions.lowrank import LowRankMultivariateNormal
+from morch.distributions.matrices import LKJCholesky, Wishart
 from morch.distributions.mixture import MixtureSameFamily
 from morch.distributions.more import Binomial, Cauchy, Geometric, Gumbel, HalfNormal, Multinomial
 from morch.distributions.relaxed import (
@@ -77,6 +79,7 @@ _SUBMODULES = {
     "gamma": ["Gamma"], "generalized_pareto": ["GeneralizedPareto"], "geometric": ["Geometric"],
     "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"], "half_normal": ["HalfNormal"],
     "inverse_gamma": ["InverseGamma"], "kumaraswamy": ["Kumaraswamy"], "laplace": ["Laplace"],
+    "lkj_cholesky": ["LKJCholesky"],
     "log_normal": ["LogNormal"], "logistic_normal": ["LogisticNormal"],
     "lowrank_multivariate_normal": ["LowRankMultivariateNormal"], "mixture_same_family": ["MixtureSameFamily"],
     "multinomial": ["Multinomial"], "multivariate_normal": ["MultivariateNormal"],
@@ -85,7 +88,7 @@ _SUBMODULES = {
     "relaxed_bernoulli": ["RelaxedBernoulli", "LogitRelaxedBernoulli"],
     "relaxed_categorical": ["RelaxedOneHotCategorical", "ExpRelaxedCategorical"], "studentT": ["StudentT"],
     "transformed_distribution": ["TransformedDistribution"], "uniform": ["Uniform"], "von_mises": ["VonMises"],
-    "weibull": ["Weibull"],
+    "weibull": ["Weibull"], "wishart": ["Wishart"],
 }  # fmt: skip
 
 
@@ -115,5 +118,5 @@ __all__ = [
     "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
     "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftplusTransform",
     "SoftmaxTransform", "StackTransform", "StickBreakingTransform", "TanhTransform", "identity_transform",
-    "kl_divergence", "register_kl",
+    "kl_divergence", "register_kl", "Wishart", "LKJCholesky",
 ]  # fmt: skip
