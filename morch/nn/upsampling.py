@@ -11,6 +11,8 @@ import math
 import numbers
 import warnings
 
+import numpy as np
+
 from morch.autograd.function import deferrable
 from morch.nn._util import InputError, InputTypeError, who
 from morch.nn.module import Module
@@ -18,6 +20,8 @@ from morch.ops import resize as R
 from morch.tensor import Tensor
 
 _LINEAR_NDIM = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
+AA_CUBIC_A = -0.5  # the bicubic constant of the antialiased path (Keys' value, as PIL and PyTorch use there)
+_AA_RADIUS = {"bilinear": 1.0, "bicubic": 2.0, "lanczos": 3.0}  # the antialiasing filters' half-widths
 _ANY_NDIM = ("nearest", "nearest-exact", "area")
 _AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -66,30 +70,96 @@ def _output_size(input: Tensor, size, scale_factor, recompute_scale_factor, mode
     return out, scales
 
 
-def _check_mode(input: Tensor, mode: str, antialias: bool, name) -> None:
+def _check_mode(input: Tensor, mode: str, align_corners, antialias: bool, name) -> None:
     n = input.ndim
-    if antialias and not (mode in ("bilinear", "bicubic") and n == 4):
+    if antialias and not (mode in _AA_RADIUS and n == 4):
         raise ValueError(
             f"{who(name)}: Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a "
             "4-D tensor as input"
         )
-    if mode == "lanczos":
-        raise NotImplementedError(f"{who(name)}: mode 'lanczos' is not implemented in morch")
+    if mode == "lanczos" and n == 4:
+        if align_corners:
+            raise ValueError(f"{who(name)}: Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError(f"{who(name)}: Lanczos mode requires antialias=True")
     if mode in _LINEAR_NDIM and 3 <= n <= 5 and n != _LINEAR_NDIM[mode]:
         raise NotImplementedError(
             f"{who(name)}: Got {n}D input, but {mode} mode needs {_LINEAR_NDIM[mode]}D input "
             f"(shape {tuple(input.shape)})"
         )
-    if not (3 <= n <= 5 and (mode in _ANY_NDIM or mode in _LINEAR_NDIM)):
+    if not (3 <= n <= 5 and (mode in _ANY_NDIM or mode in _LINEAR_NDIM)) and not (mode == "lanczos" and n == 4):
         raise NotImplementedError(
             f"{who(name)}: Input Error: Only 3D, 4D and 5D input Tensors supported (got {n}D) for the modes: "
             f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
         )
-    if antialias:
-        raise NotImplementedError(f"{who(name)}: antialias=True is not implemented in morch")
     dt = input._data.dtype
     if mode not in ("nearest", "nearest-exact") and dt.kind != "f":
         raise InputTypeError(f"{who(name)}: mode '{mode}' needs a floating point input, got {input.dtype}")
+
+
+def _fused(p: np.ndarray, q, r) -> np.ndarray:
+    """``p * q + r`` rounded once to ``p``'s dtype, as a fused multiply-add (PyTorch's compiled kernel uses them)."""
+    return (p.astype(np.float64) * q + r).astype(p.dtype)
+
+
+def _aa_filter(x: np.ndarray, mode: str) -> np.ndarray:
+    """The filter of an antialiased resize at offsets ``x`` (in input pixels divided by the step):
+    the triangle for 'bilinear', Keys' cubic with A = -0.5 for 'bicubic', sinc(x) sinc(x / 3) for
+    'lanczos'; zero outside the support."""
+    x = np.abs(x)
+    if mode == "bilinear":
+        return np.where(x < 1, 1 - x, 0).astype(x.dtype)
+    if mode == "lanczos":
+        x64 = x.astype(np.float64)
+        return np.where(x64 < 3, np.sinc(x64) * np.sinc(x64 / 3), 0).astype(x.dtype)
+    a = x.dtype.type(AA_CUBIC_A)
+    inner = _fused(_fused(x, a + 2, -(a + 3)) * x, x, 1)
+    outer = _fused(_fused(_fused(x, a, -5 * a), x, 8 * a), x, -4 * a)
+    return np.where(x < 1, inner, np.where(x < 2, outer, 0)).astype(x.dtype)
+
+
+def _aa_taps(in_size: int, out_size: int, scale: float | None, align_corners: bool, mode: str, dtype):
+    """Taps of an antialiased resize along one axis (PIL's separable resampling, as PyTorch's CPU kernel).
+
+    With ``s`` the input step per output step, output ``o`` centres at ``c = s * (o + 0.5)`` and reads
+    inputs ``int(c - r + 0.5) .. int(c + r + 0.5) - 1`` (clipped to the input), where ``r`` is the
+    filter's radius (1, 2 or 3) times ``max(s, 1)``; input ``j`` weighs ``filter((j + 0.5 - c) / max(s, 1))``
+    and the weights of an output are normalised to sum to 1. So downsampling widens the filter
+    to cover every input pixel, and upsampling interpolates. Computed in the input's precision
+    (float32 for float32), as PyTorch does, so the windows' bounds round the same way. None when
+    the size is unchanged (PyTorch copies such an axis).
+
+    Args:
+        in_size: the input size along the axis.
+        out_size: the output size.
+        scale: the scale factor used for the step (1/scale), or None for in/out.
+        align_corners: use the step (in - 1) / (out - 1) instead (the window rule is unchanged).
+        mode: 'bilinear', 'bicubic' or 'lanczos'.
+        dtype: the input's dtype.
+    """
+    if out_size == in_size:
+        return None
+    ft = R._opmath(dtype)
+    if align_corners:
+        step = ft(in_size - 1) / ft(out_size - 1) if out_size > 1 else ft(0)
+    else:
+        step = R._scale(in_size, out_size, scale, ft)
+    radius = _AA_RADIUS[mode]
+    wide = step >= 1
+    support = ft(radius * float(step)) if wide else ft(radius)
+    inv = ft(1.0 / float(step)) if wide else ft(1)
+    k = 2 * math.ceil(support) + 1
+    centre = ((np.arange(out_size) + 0.5) * float(step)).astype(ft)
+    lo = np.maximum(((centre - support).astype(np.float64) + 0.5).astype(np.int64), 0)
+    hi = np.minimum(((centre + support).astype(np.float64) + 0.5).astype(np.int64), in_size)
+    count = np.clip(hi - lo, 0, k)
+    j = lo[:, None] + np.arange(k)
+    x = (((j.astype(ft) - centre[:, None]).astype(np.float64) + 0.5) * float(inv)).astype(ft)
+    w = np.where(np.arange(k) < count[:, None], _aa_filter(x, mode), ft(0))
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total != 0, total, ft(1)), w)
+    idx = np.clip(np.minimum(j, (lo + count - 1)[:, None]), 0, in_size - 1)
+    return (in_size, idx, w)
 
 
 @deferrable
@@ -105,7 +175,7 @@ def _interpolate(input, size, scale_factor, mode, align_corners, recompute_scale
     elif align_corners is None:
         align_corners = False
     out, scales = _output_size(input, size, scale_factor, recompute_scale_factor, mode, name)
-    _check_mode(input, mode, antialias, name)
+    _check_mode(input, mode, align_corners, antialias, name)
     spatial = tuple(input.shape[2:])
     if min(spatial) <= 0 or min(out) <= 0:
         axes = _AXES[len(spatial)]
@@ -118,7 +188,9 @@ def _interpolate(input, size, scale_factor, mode, align_corners, recompute_scale
     taps = []
     for i, (n, o) in enumerate(zip(spatial, out)):
         s = scales[i] if scales is not None else None
-        if mode in ("nearest", "nearest-exact"):
+        if antialias:
+            taps.append(_aa_taps(n, o, s, bool(align_corners), mode, dt))
+        elif mode in ("nearest", "nearest-exact"):
             taps.append(R.nearest_taps(n, o, s, exact=mode == "nearest-exact", shortcuts=input.ndim == 4))
         elif mode == "area":
             taps.append(R.area_taps(n, o, dt))
@@ -139,8 +211,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     'trilinear'; 'bicubic' with A = -0.75 and indices clamped at the borders), or around ``o * (in - 1)
     / (out - 1)`` with ``align_corners=True``; 'area' is adaptive average pooling. ``s`` is in/out,
     or 1/scale_factor when a scale factor is given and not recomputed, computed in float32 for
-    float32 input as PyTorch does. Differences from PyTorch: ``antialias=True`` and mode 'lanczos'
-    raise NotImplementedError; 'nearest' modes also accept any integer dtype (PyTorch only uint8),
+    float32 input as PyTorch does. With ``antialias=True`` ('bilinear', 'bicubic' with A = -0.5, and
+    'lanczos', which needs it) the filter is stretched by ``s`` when downsampling and its weights
+    are renormalised over the pixels inside the input (PIL's resampling, as PyTorch; see
+    ``_aa_taps``). Differences from PyTorch: 'nearest' modes also accept any integer dtype (PyTorch only uint8),
     and the other modes need floating point input (PyTorch also takes uint8 for 'bilinear'); an
     output size of 0 is an error for 'area' too (PyTorch returns an empty tensor). Gradients are the
     exact adjoint of the forward: for 3-d and 5-d 'nearest' with a scale_factor under which an axis
@@ -153,12 +227,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         scale_factor: the multiplier of each spatial size (a float, or one per dim); the output
             size is floor(size * scale_factor). Give exactly one of size and scale_factor.
         mode: 'nearest', 'nearest-exact', 'linear' (3-d), 'bilinear' (4-d), 'bicubic' (4-d),
-            'trilinear' (5-d) or 'area'.
+            'trilinear' (5-d), 'area', or 'lanczos' (4-d, with antialias=True and no align_corners).
         align_corners: for the linear modes and 'bicubic' only: map the corner pixels' centres onto
             each other (default False); must be None for the other modes.
         recompute_scale_factor: compute the scale from the output size instead of using
             ``scale_factor`` directly (only meaningful with scale_factor).
-        antialias: not supported (raises NotImplementedError when True).
+        antialias: low-pass filter when downsampling (4-d 'bilinear', 'bicubic' and 'lanczos' only).
     """
     return _interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias,
                         "interpolate")  # fmt: skip

@@ -265,9 +265,6 @@ ERRORS = [
     (dict(size=3, mode="cubic"), NotImplementedError, r"Only 3D, 4D and 5D input Tensors supported \(got 4D\) for "
      r"the modes: nearest \| linear .* \(got cubic\)"),
     (dict(size=3, antialias=True), ValueError, "Anti-alias option is restricted to bilinear, bicubic"),
-    (dict(size=3, mode="bilinear", antialias=True), NotImplementedError, "interpolate: antialias=True is not "
-     "implemented in morch"),
-    (dict(size=3, mode="lanczos"), NotImplementedError, "mode 'lanczos' is not implemented in morch"),
 ]  # fmt: skip
 
 
@@ -292,7 +289,7 @@ def test_bad_inputs_name_the_function_or_module():
         nn.Upsample(size=(3, 3), mode="bilinear")(morch.zeros(1, 1, 4))
 
 
-# morch only: 'area' to an empty size (PyTorch returns an empty tensor), antialias, lanczos
+# morch only: 'area' to an empty size (PyTorch returns an empty tensor)
 SAME_AS_PYTORCH = [e for e in ERRORS[:13] if e[0].get("mode") != "area"]
 
 
