@@ -26,6 +26,7 @@ __all__ = [
     "svdvals", "norm", "vector_norm", "matrix_norm", "matrix_rank", "pinv", "lstsq", "cross", "matrix_power",
     "multi_dot", "diagonal", "vecdot", "cond", "matmul", "solve_triangular", "lu_factor", "lu_factor_ex", "lu",
     "lu_solve", "matrix_exp", "cholesky_ex", "solve_ex", "householder_product", "tensorinv", "tensorsolve", "vander",
+    "ldl_factor", "ldl_factor_ex", "ldl_solve",
 ]  # fmt: skip
 
 _Number = int | float
@@ -58,6 +59,8 @@ _svd_top_t = _result_type("svd", ["U", "S", "V"])
 _qr_top_t = _result_type("qr", ["Q", "R"])
 _triangular_solve_t = _result_type("triangular_solve", ["solution", "cloned_coefficient"])
 _geqrf_t = _result_type("geqrf", ["a", "tau"])
+_ldl_factor_t = _result_type("linalg_ldl_factor", ["LD", "pivots"])
+_ldl_factor_ex_t = _result_type("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 
 def _check(t: Tensor, op: str, square: bool = False) -> Tensor:
@@ -660,6 +663,73 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
         return p @ L.SolveTriangular.apply(lu_.mT, y, upper=True, unitriangular=True)
     y = L.SolveTriangular.apply(lu_, p.mT @ b, upper=False, unitriangular=True)
     return L.SolveTriangular.apply(lu_, y, upper=True)
+
+
+# ------------------------------------------------------------------ LDL^T (Bunch-Kaufman), no derivative as in PyTorch
+def _ldl(A: Tensor, op: str, check_errors: bool):
+    t = _check(_tensor(A), op, square=True)
+    ld, piv, info = L.ldl_packed(t._data)
+    if check_errors and np.any(info):
+        i = int(np.flatnonzero(info.reshape(-1))[0])
+        k = int(info.reshape(-1)[i])
+        raise LinAlgError(
+            f"{op}: {L._batch_prefix(t._data, i)}D[{k},{k}] is zero, so the factorisation cannot be used to solve "
+            "systems: the matrix is singular (linalg.ldl_factor_ex returns it without this error)."
+        )
+    return L.LDLFactor.apply(t, packed=ld), _wrap(piv), _wrap(info)
+
+
+def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False):
+    """The LDL^T factorisation of symmetric (possibly indefinite) matrices, as (LD, pivots, info).
+
+    Bunch-Kaufman pivoting as LAPACK's sytrf on the lower triangle (the upper one is not read): LD holds
+    L's strictly lower part and D's 1x1 and 2x2 diagonal blocks; pivots (int32) are LAPACK's, negative
+    on both rows of a 2x2 block; info (int32) is the 1-based position of the first zero block of D,
+    0 if none. Not differentiable: a backward through LD raises NotImplementedError, as in PyTorch.
+
+    Args:
+        A: a (..., n, n) floating-point tensor.
+        hermitian: no effect on real matrices (morch has no complex dtypes).
+        check_errors: raise ``LinAlgError`` if a block of D is zero.
+    """
+    return _ldl_factor_ex_t(*_ldl(A, "linalg.ldl_factor_ex", check_errors))
+
+
+def ldl_factor(A: Tensor, *, hermitian: bool = False):
+    """The LDL^T factorisation of symmetric matrices as (LD, pivots); see ``ldl_factor_ex``.
+
+    A singular matrix (a zero block in D) raises ``LinAlgError``.
+
+    Args:
+        A: a (..., n, n) floating-point tensor.
+        hermitian: no effect on real matrices.
+    """
+    return _ldl_factor_t(*_ldl(A, "linalg.ldl_factor", True)[:2])
+
+
+def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False) -> Tensor:  # noqa: N803
+    """X with A X = B, A given by ``ldl_factor``'s (LD, pivots); batch dimensions broadcast. Not differentiable.
+
+    Args:
+        LD: the (..., n, n) compact factor.
+        pivots: its (..., n) integer pivots.
+        B: a (..., n, k) right-hand side of LD's dtype.
+        hermitian: no effect on real matrices.
+    """
+    ld, piv, b = _check(_tensor(LD), "linalg.ldl_solve", square=True), _tensor(pivots), _tensor(B)
+    n = ld.shape[-1]
+    if F._np_dtype(piv).kind not in "iu":
+        raise TypeError(f"linalg.ldl_solve: Expected pivots to be integers, got {piv.dtype}")
+    if tuple(piv.shape) != tuple(ld.shape[:-1]):
+        raise ValueError(
+            f"linalg.ldl_solve: Expected LD.shape[:-1] and pivots.shape to be the same, got LD {tuple(ld.shape)} "
+            f"and pivots {tuple(piv.shape)}"
+        )
+    if b.ndim < 2 or b.shape[-2] != n:
+        raise ValueError(f"linalg.ldl_solve: each A matrix is {n} by {n} but B has shape {tuple(b.shape)}")
+    if b.dtype != ld.dtype:
+        raise TypeError(f"linalg.ldl_solve: Expected B and LD to have the same dtype, got {b.dtype} and {ld.dtype}")
+    return L.LDLSolve.apply(ld, piv, b)
 
 
 def matrix_exp(A: Tensor) -> Tensor:

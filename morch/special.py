@@ -18,7 +18,7 @@ __all__ = [
     "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
     "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
     "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
-    "legendre_polynomial_p",
+    "legendre_polynomial_p", "airy_ai",
 ]  # fmt: skip
 
 erf, erfc, erfinv, digamma, polygamma, log1p, expm1, exp2, xlogy, logit, round = (
@@ -247,6 +247,7 @@ modified_bessel_k1 = _no_grad_fn("modified_bessel_k1", "The modified Bessel func
 scaled_modified_bessel_k0 = _no_grad_fn("scaled_modified_bessel_k0", "exp(x) K0(x), finite where K0 underflows.")
 scaled_modified_bessel_k1 = _no_grad_fn("scaled_modified_bessel_k1", "exp(x) K1(x), finite where K1 underflows.")
 spherical_bessel_j0 = _no_grad_fn("spherical_bessel_j0", "The spherical Bessel function j0(x) = sin(x) / x.")
+airy_ai = _no_grad_fn("airy_ai", "The Airy function Ai(x) (nan at +-inf, as PyTorch; 0 above x = 103.892).")
 
 
 # ------------------------------------------------------------------ orthogonal polynomials (no gradient)

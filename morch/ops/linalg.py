@@ -587,4 +587,163 @@ class MatrixExp(Function):
         return MatrixExp.apply(block)[..., :n, n:]
 
 
-OPS = [Inv, Solve, Det, SlogdetSign, Logabsdet, Cholesky, QR, Eigh, SVD, Pinv, SolveTriangular, LUFactor, MatrixExp]
+# ------------------------------------------------------------------ LDL^T with Bunch-Kaufman pivoting (LAPACK sytf2)
+_BK_ALPHA = (1 + math.sqrt(17)) / 8  # Bunch and Kaufman's threshold, which bounds the growth of L
+
+
+def _bk_pivot(a: np.ndarray, k: int) -> tuple[int, int]:
+    """(kp, kstep): the pivot row and block size (1 or 2) Bunch-Kaufman chooses at step k (0-based)."""
+    n = a.shape[0]
+    absakk = abs(a[k, k])
+    imax, colmax = k, 0.0
+    if k + 1 < n:
+        imax = k + 1 + int(np.argmax(np.abs(a[k + 1 :, k])))
+        colmax = abs(a[imax, k])
+    if max(absakk, colmax) == 0 or np.isnan(absakk) or absakk >= _BK_ALPHA * colmax:
+        return k, 1
+    row = np.abs(np.concatenate([a[imax, k:imax], a[imax + 1 :, imax]]))  # row imax of the lower triangle
+    rowmax = row.max()
+    if absakk >= _BK_ALPHA * colmax * (colmax / rowmax):
+        return k, 1
+    if abs(a[imax, imax]) >= _BK_ALPHA * rowmax:
+        return imax, 1
+    return imax, 2
+
+
+def _bk_swap(a: np.ndarray, kk: int, kp: int) -> None:
+    """Swap rows and columns kk < kp of the symmetric trailing matrix, stored in the lower triangle."""
+    a[kp + 1 :, [kk, kp]] = a[kp + 1 :, [kp, kk]]
+    between = a[kk + 1 : kp, kk].copy()
+    a[kk + 1 : kp, kk] = a[kp, kk + 1 : kp]
+    a[kp, kk + 1 : kp] = between
+    a[kk, kk], a[kp, kp] = a[kp, kp], a[kk, kk]
+
+
+def _ldl_one(a: np.ndarray) -> tuple[int, np.ndarray]:
+    """Factor one symmetric matrix in place (lower triangle) as LAPACK's sytf2: (info, 1-based pivots)."""
+    n = a.shape[0]
+    piv = np.zeros(n, np.int32)
+    info, k = 0, 0
+    while k < n:
+        kp, kstep = _bk_pivot(a, k)
+        if kstep == 1 and (a[k, k] == 0 or np.isnan(a[k, k])) and kp == k:
+            info = info or k + 1
+            piv[k] = k + 1
+            k += 1
+            continue
+        kk = k + kstep - 1
+        if kp != kk:
+            _bk_swap(a, kk, kp)
+            if kstep == 2:
+                a[k + 1, k], a[kp, k] = a[kp, k], a[k + 1, k]
+        if kstep == 1:
+            x, d11 = a[k + 1 :, k].copy(), 1 / a[k, k]
+            a[k + 1 :, k + 1 :] -= np.tril(np.outer(x, d11 * x))
+            a[k + 1 :, k] = d11 * x
+            piv[k] = kp + 1
+        else:
+            d21 = a[k + 1, k]
+            d11, d22 = a[k + 1, k + 1] / d21, a[k, k] / d21
+            d21 = 1 / (d11 * d22 - 1) / d21
+            c0, c1 = a[k + 2 :, k].copy(), a[k + 2 :, k + 1].copy()
+            wk, wkp1 = d21 * (d11 * c0 - c1), d21 * (d22 * c1 - c0)
+            a[k + 2 :, k + 2 :] -= np.tril(np.outer(c0, wk))
+            a[k + 2 :, k + 2 :] -= np.tril(np.outer(c1, wkp1))
+            a[k + 2 :, k], a[k + 2 :, k + 1] = wk, wkp1
+            piv[k] = piv[k + 1] = -(kp + 1)
+        k += kstep
+    return info, piv
+
+
+def ldl_packed(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The LDL^T factorisation of symmetric matrices as LAPACK's sytrf with uplo 'L', reading the lower triangle.
+
+    Returns (LD, pivots, info): LD holds L's strictly lower part (unit diagonal) and the 1x1 and 2x2 blocks
+    of D, with zeros above; pivots (int32, 1-based) is k where rows k and pivots[k] were swapped for a
+    1x1 block, and -p on both rows of a 2x2 block whose second row was swapped with p; info (int32) is
+    the 1-based position of the first exactly zero 1x1 block, 0 if none.
+    """
+    n = a.shape[-1]
+    flat = np.tril(a).reshape(math.prod(a.shape[:-2]), n, n)
+    piv = np.zeros((flat.shape[0], n), np.int32)
+    info = np.zeros(flat.shape[0], np.int32)
+    with np.errstate(all="ignore"):
+        for i, m in enumerate(flat):
+            info[i], piv[i] = _ldl_one(m)
+    return flat.reshape(a.shape), piv.reshape(a.shape[:-1]), info.reshape(a.shape[:-2])
+
+
+def _ldl_solve_one(ld: np.ndarray, piv: np.ndarray, b: np.ndarray) -> None:
+    """Overwrite b (n, k) with A^-1 b for A = ``_ldl_one``'s factor (LAPACK's sytrs, uplo 'L')."""
+    n = ld.shape[0]
+    k = 0
+    while k < n:  # forward: b = D^-1 L^-1 P^T b
+        if piv[k] > 0:
+            p = piv[k] - 1
+            b[[k, p]] = b[[p, k]]
+            b[k + 1 :] -= np.outer(ld[k + 1 :, k], b[k])
+            b[k] /= ld[k, k]
+            k += 1
+            continue
+        p = -piv[k] - 1
+        b[[k + 1, p]] = b[[p, k + 1]]
+        b[k + 2 :] -= np.outer(ld[k + 2 :, k], b[k]) + np.outer(ld[k + 2 :, k + 1], b[k + 1])
+        off = ld[k + 1, k]
+        d1, d2 = ld[k, k] / off, ld[k + 1, k + 1] / off
+        denom = d1 * d2 - 1
+        b1, b2 = b[k] / off, b[k + 1] / off
+        b[k], b[k + 1] = (d2 * b1 - b2) / denom, (d1 * b2 - b1) / denom
+        k += 2
+    k = n - 1
+    while k >= 0:  # backward: b = P L^-T b
+        step = 1 if piv[k] > 0 else 2
+        for j in range(k, k - step, -1):
+            b[j] -= ld[k + 1 :, j] @ b[k + 1 :]
+        p = abs(piv[k]) - 1
+        b[[k, p]] = b[[p, k]]
+        k -= step
+
+
+def ldl_solve_packed(ld: np.ndarray, piv: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """X with A X = B for A given by ``ldl_packed``'s (LD, pivots), batch dimensions broadcast."""
+    n = ld.shape[-1]
+    batch = np.broadcast_shapes(ld.shape[:-2], b.shape[:-2])
+    dtype = np.result_type(ld, b)
+    count = math.prod(batch)
+    ld = np.broadcast_to(ld, (*batch, n, n)).reshape(count, n, n)
+    piv = np.broadcast_to(piv, (*batch, n)).reshape(count, n)
+    out = np.array(np.broadcast_to(b, (*batch, *b.shape[-2:])), dtype=dtype).reshape(count, *b.shape[-2:])
+    with np.errstate(all="ignore"):
+        for i in range(out.shape[0]):
+            _ldl_solve_one(ld[i], piv[i], out[i])
+    return out.reshape(*batch, *b.shape[-2:])
+
+
+class LDLFactor(Function):
+    """The LD of ``ldl_packed`` (``packed``: when the caller has already computed it). No derivative, as in PyTorch."""
+
+    op_name = "linalg_ldl_factor"
+    differentiable = False
+
+    def forward(self, a, packed=None):
+        return ldl_packed(a)[0] if packed is None else packed
+
+    def backward(self, g):
+        raise NotImplementedError("the derivative for 'linalg.ldl_factor' is not implemented.")
+
+
+class LDLSolve(Function):
+    """X with A X = B from ``ldl_packed``'s (LD, pivots). No derivative, as in PyTorch."""
+
+    op_name = "linalg_ldl_solve"
+    differentiable = False
+
+    def forward(self, ld, piv, b):
+        return ldl_solve_packed(ld, piv, b)
+
+    def backward(self, g):
+        raise NotImplementedError("the derivative for 'linalg.ldl_solve' is not implemented.")
+
+
+OPS = [Inv, Solve, Det, SlogdetSign, Logabsdet, Cholesky, QR, Eigh, SVD, Pinv, SolveTriangular, LUFactor, MatrixExp,
+       LDLFactor, LDLSolve]  # fmt: skip

@@ -1,6 +1,6 @@
 """numpy kernels (float64 in, float64 out) for the torch.special functions PyTorch computes with
-Cephes: Bessel functions J0, J1, Y0, Y1, K0, K1 (plain and exp-scaled), the spherical j0, the Hurwitz
-zeta function, the regularized incomplete gamma functions and the
+Cephes: Bessel functions J0, J1, Y0, Y1, K0, K1 (plain and exp-scaled), the spherical j0, the Airy function
+Ai, the Hurwitz zeta function, the regularized incomplete gamma functions and the
 classical orthogonal polynomials.
 
 Sources of the approximations (the coefficients are Stephen Moshier's Cephes Math Library 2.8
@@ -11,6 +11,9 @@ values, as PyTorch uses them):
   rational function plus (2/pi) log(x) J0(x). J1, Y1 (j1.c) likewise.
 - K0, K1 (k0.c, k1.c): Chebyshev expansions of K_n(x) + (-1)^n log(x/2) I_n(x) on [0, 2] and of
   exp(x) sqrt(x) K_n(x) in 8/x on (2, inf); I0 and I1 come from ``morch.ops.extra``.
+- Ai (airy.c): the Maclaurin series in x^3 on [-2.09, 2.09), the modulus/phase form with rational
+  functions of 1/zeta^2 (zeta = 2/3 |x|^(3/2)) below, and exp(-zeta) times a rational function of
+  1/zeta above.
 - zeta(x, q): Euler-Maclaurin summation with the Bernoulli-number corrections (2k)! / B_2k, and
   (1/(x-1) + 1/(2q)) q^(1-x) for q > 1e8 (DLMF 25.11.43).
 - P(a, x), Q(a, x): the power series of P (x < a + 1), the continued fraction of Q (modified
@@ -637,3 +640,120 @@ def orthogonal_polynomial(kind: str, x: np.ndarray, n: np.ndarray, shifted: bool
             out = np.where(np.abs(x) == 1, np.where((x > 0) | (ni % 2 == 0), 1.0, -1.0), out)
     out = np.where(valid, out, 0.0)
     return np.where(np.isnan(x) | np.isnan(n), np.nan, out)
+
+
+# ------------------------------------------------------------------ Airy Ai (Cephes airy.c)
+_AI_AN = (
+    3.46538101525629032477e-01,
+    1.20075952739645805542e01,
+    7.62796053615234516538e01,
+    1.68089224934630576269e02,
+    1.59756391350164413639e02,
+    7.05360906840444183113e01,
+    1.40264691163389668864e01,
+    9.99999999999999995305e-01,
+)
+_AI_AD = (
+    5.67594532638770212846e-01,
+    1.47562562584847203173e01,
+    8.45138970141474626562e01,
+    1.77318088145400459522e02,
+    1.64234692871529701831e02,
+    7.14778400825575695274e01,
+    1.40959135607834029598e01,
+    1.00000000000000000470e00,
+)
+_AI_AFN = (
+    -1.31696323418331795333e-01,
+    -6.26456544431912369773e-01,
+    -6.93158036036933542233e-01,
+    -2.79779981545119124951e-01,
+    -4.91900132609500318020e-02,
+    -4.06265923594885404393e-03,
+    -1.59276496239262096340e-04,
+    -2.77649108155232920844e-06,
+    -1.67787698489114633780e-08,
+)
+_AI_AFD = (
+    1.33560420706553243746e01,
+    3.26825032795224613948e01,
+    2.67367040941499554804e01,
+    9.18707402907259625840e00,
+    1.47529146771666414581e00,
+    1.15687173795188044134e-01,
+    4.40291641615211203805e-03,
+    7.54720348287414296618e-05,
+    4.51850092970580378464e-07,
+)
+_AI_AGN = (
+    1.97339932091685679179e-02,
+    3.91103029615688277255e-01,
+    1.06579897599595591108e00,
+    9.39169229816650230044e-01,
+    3.51465656105547619242e-01,
+    6.33888919628925490927e-02,
+    5.85804113048388458567e-03,
+    2.82851600836737019778e-04,
+    6.98793669997260967291e-06,
+    8.11789239554389293311e-08,
+    3.41551784765923618484e-10,
+)
+_AI_AGD = (
+    9.30892908077441974853e00,
+    1.98352928718312140417e01,
+    1.55646628932864612953e01,
+    5.47686069422975497931e00,
+    9.54293611618961883998e-01,
+    8.64580826352392193095e-02,
+    4.12656523824222607191e-03,
+    1.01259085116509135510e-04,
+    1.17166733214413521882e-06,
+    4.91834570062930015649e-09,
+)
+_AI_C1, _AI_C2 = 0.355028053887817239260, 0.258819403792806798405  # Ai(0) and -Ai'(0)
+_AI_LIMIT = 2.09
+
+
+def _airy_oscillating(x: np.ndarray) -> np.ndarray:
+    """Ai(x) for x < -2.09: the modulus/phase form in zeta = 2/3 (-x)^(3/2), rational in 1/zeta^2."""
+    zeta = -2.0 * x * np.sqrt(-x) / 3.0
+    z = 1.0 / zeta
+    zz = z * z
+    f = 1.0 + zz * _polevl(zz, _AI_AFN) / _p1evl(zz, _AI_AFD)
+    g = z * _polevl(zz, _AI_AGN) / _p1evl(zz, _AI_AGD)
+    t = zeta + math.pi / 4
+    return (np.sin(t) * f - np.cos(t) * g) / (math.sqrt(math.pi) * np.sqrt(np.sqrt(-x)))
+
+
+def _airy_decaying(x: np.ndarray) -> np.ndarray:
+    """Ai(x) for x >= 2.09: exp(-zeta) / (2 sqrt(pi) x^(1/4)) times a rational function of 1/zeta."""
+    zeta = 2.0 * x * np.sqrt(x) / 3.0
+    w = 1.0 / zeta
+    ratio = _polevl(w, _AI_AN) / _polevl(w, _AI_AD)
+    return ratio / (2 * math.sqrt(math.pi) * np.sqrt(np.sqrt(x)) * np.exp(zeta))
+
+
+def _airy_series(x: np.ndarray) -> np.ndarray:
+    """Ai(x) for -2.09 <= x < 2.09 from its Maclaurin series c1 f(x) - c2 g(x), f and g power series in x^3."""
+    z = x * x * x
+    f, g = np.ones_like(x), x.copy()
+    m, n = np.ones_like(x), x.copy()
+    k = 1.0
+    while True:
+        m = m * z / ((k + 1) * (k + 2))
+        n = n * z / ((k + 2) * (k + 3))
+        k += 3
+        f, g = f + m, g + n
+        if not np.any(np.abs(m) > np.finfo(np.float64).eps * np.abs(f)):
+            return _AI_C1 * f - _AI_C2 * g
+
+
+def airy_ai(a: np.ndarray) -> np.ndarray:
+    """The Airy function Ai(x): nan at +-inf and nan, 0 above 103.892 (where it underflows), as PyTorch."""
+    out = np.full(a.shape, np.nan)
+    series = (a >= -_AI_LIMIT) & (a < _AI_LIMIT)
+    parts = ((a < -_AI_LIMIT, _airy_oscillating), (series, _airy_series))
+    for mask, fn in (*parts, ((a >= _AI_LIMIT) & (a <= 103.892), _airy_decaying)):
+        out[mask] = fn(a[mask])
+    out[(a > 103.892) & np.isfinite(a)] = 0.0
+    return out

@@ -1,0 +1,5 @@
+"""``morch.utils.data.distributed``, as ``torch.utils.data.distributed``: the DistributedSampler."""
+
+from morch.utils.data.sampler import DistributedSampler
+
+__all__ = ["DistributedSampler"]
