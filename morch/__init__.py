@@ -49,7 +49,7 @@ from morch._dtype_info import can_cast, finfo, iinfo, promote_types, result_type
 from morch._runtime import __all__ as _runtime_all
 from morch import autograd, backends, cuda, ops  # noqa: E402
 from morch import nn, optim, utils  # noqa: E402
-from morch import amp, distributed, distributions, func, jit, multiprocessing, special  # noqa: E402
+from morch import amp, distributed, distributions, func, hub, jit, multiprocessing, profiler, special  # noqa: E402
 from morch.amp import autocast, is_autocast_enabled  # noqa: E402
 import morch.utils.data  # noqa: E402
 
@@ -117,7 +117,7 @@ __all__ = (
     + ["finfo", "iinfo", "promote_types", "result_type", "can_cast", "set_printoptions"]
     + _FUNCTIONAL
     + ["linalg", "testing", *linalg.TOP_LEVEL]
-    + ["multiprocessing", *getattr(special, "TOP_LEVEL", {})]
+    + ["multiprocessing", "hub", "profiler", *getattr(special, "TOP_LEVEL", {})]
     + _math_more.__all__ + _index_more.__all__ + _nn_toplevel.__all__ + _compat_more.__all__
 )  # fmt: skip
 

@@ -166,7 +166,7 @@ def __getattr__(name):
         from morch.autograd import engine
 
         return getattr(engine, name)
-    if name in ("functional", "forward_ad"):  # "from morch.autograd import ..." would recurse here
+    if name in ("functional", "forward_ad", "profiler"):  # "from morch.autograd import ..." would recurse here
         import importlib
 
         return importlib.import_module(f"morch.autograd.{name}")
