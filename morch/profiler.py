@@ -419,6 +419,7 @@ class profile:
                  with_flops: bool = False, with_modules: bool = False, **kwargs) -> None:  # fmt: skip
         self.activities = set(activities) if activities is not None else supported_activities()
         self.schedule = schedule or _always
+        self._record_steps = schedule is not None  # ProfilerStep#N regions only with a schedule, as PyTorch
         self.on_trace_ready = on_trace_ready
         self.record_shapes = record_shapes
         self.profile_memory, self.with_stack = profile_memory, with_stack
@@ -457,7 +458,8 @@ class profile:
             if self.action not in _RECORDING:
                 self._events = []
                 _start_listening(self)
-            self._step_region = record_function(f"ProfilerStep#{self.step_num}").__enter__()
+            if self._record_steps:
+                self._step_region = record_function(f"ProfilerStep#{self.step_num}").__enter__()
         self.action = action
 
     def _leave(self, nxt: ProfilerAction, final: bool) -> None:
