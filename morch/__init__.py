@@ -134,3 +134,7 @@ def __getattr__(name: str):
     if fn is None:
         raise AttributeError(f"module 'morch' has no attribute {name!r}")
     return fn
+
+
+# out= for the top-level functions that take it in PyTorch (installed last: it wraps names bound above)
+from morch import _out_arg  # noqa: E402
