@@ -1526,36 +1526,44 @@ def _check_conv_transpose_input(x: Tensor, weight: Tensor, bias, groups: int, nd
         raise InputError(f"{who(name)}: bias must have shape ({cout},) (out_channels), got {shape_str(bias)}")
 
 
+def _transposed_geometry(input, kernel, stride, padding, output_padding, dilation, nd: int, name) -> tuple:
+    """Checked (stride, padding, output_padding, dilation) as nd-tuples and the output's spatial size
+    (i - 1) * s - 2 * p + d * (k - 1) + output_padding + 1."""
+    if isinstance(padding, str):
+        raise TypeError(f"{who(name)}: padding must be an int or a tuple of {nd} ints, got {padding!r}")
+    s, p = ntuple(stride, nd, "stride"), ntuple(padding, nd, "padding")
+    op, d = ntuple(output_padding, nd, "output_padding"), ntuple(dilation, nd, "dilation")
+    if min(s + d) <= 0:
+        raise InputError(f"{who(name)}: stride and dilation must be positive, got stride={s}, dilation={d}")
+    if min(p + op) < 0:
+        raise InputError(f"{who(name)}: negative padding is not supported, got padding={p}, output_padding={op}")
+    if any(o >= si and o >= di for o, si, di in zip(op, s, d)):
+        raise InputError(
+            f"{who(name)}: output_padding must be smaller than either stride or dilation, got output_padding={op}, "
+            f"stride={s}, dilation={d}"
+        )
+    spatial = tuple(input.shape[-nd:])
+    size = tuple(
+        (i - 1) * si - 2 * pi + di * (k - 1) + oi + 1 for i, si, pi, di, k, oi in zip(spatial, s, p, d, kernel, op)
+    )
+    if min(size) <= 0:
+        raise InputError(
+            f"{who(name)}: input of spatial size {spatial} with kernel {tuple(kernel)}, stride {s}, padding {p}, "
+            f"dilation {d} and output_padding {op} gives an empty output {size}"
+        )
+    return s, p, op, d, size
+
+
 @deferrable
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd: int, name) -> Tensor:
     """The transposed convolution of conv_transpose1d / 2d (and their layers): the gradient of a
     convolution with respect to its input (the Conv2dInputGrad op), one op per group."""
     _check_conv_transpose_input(input, weight, bias, groups, nd, name)
-    if isinstance(padding, str):
-        raise TypeError(f"{who(name)}: padding must be an int or a tuple of {nd} ints, got {padding!r}")
-    stride, padding = ntuple(stride, nd, "stride"), ntuple(padding, nd, "padding")
-    dilation, output_padding = ntuple(dilation, nd, "dilation"), ntuple(output_padding, nd, "output_padding")
-    if min(stride) <= 0 or min(dilation) <= 0:
-        raise InputError(f"{who(name)}: stride and dilation must be positive, got stride={stride}, dilation={dilation}")
-    if min(padding) < 0 or min(output_padding) < 0:
-        raise InputError(f"{who(name)}: negative padding is not supported, got padding={padding}, "
-                         f"output_padding={output_padding}")  # fmt: skip
-    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
-        raise InputError(
-            f"{who(name)}: output_padding must be smaller than either stride or dilation, got "
-            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
-        )
     kernel = tuple(weight.shape[2:])
-    size = [
-        (i - 1) * s - 2 * p + d * (k - 1) + op + 1
-        for i, s, p, d, k, op in zip(input.shape[-nd:], stride, padding, dilation, kernel, output_padding)
-    ]
-    if min(size) <= 0:
-        raise InputError(
-            f"{who(name)}: input of spatial size {tuple(input.shape[-nd:])} with kernel {kernel}, stride {stride}, "
-            f"padding {padding}, dilation {dilation} and output_padding {output_padding} gives an empty output "
-            f"{tuple(size)}"
-        )
+    stride, padding, output_padding, dilation, size = _transposed_geometry(
+        input, kernel, stride, padding, output_padding, dilation, nd, name
+    )
+    size = list(size)
     unbatched = input.ndim == nd + 1
     x = input.unsqueeze(0) if unbatched else input
     w = weight
@@ -2099,10 +2107,19 @@ def _windows3d(x: Tensor, kernel, stride, dilation, name: str) -> tuple:
     return _mf.stack(views, 2), out
 
 
-def _batched5(input: Tensor, name: str) -> tuple:
-    if input.ndim not in (4, 5):
-        raise InputError(f"{who(name)}: expected 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got {shape_str(input)}")
-    return (input.unsqueeze(0), True) if input.ndim == 4 else (input, False)
+_SHAPES = {2: ("(C, H, W)", "(N, C, H, W)"), 3: ("(C, D, H, W)", "(N, C, D, H, W)")}
+
+
+def _batched(input: Tensor, nd: int, name) -> tuple:
+    """(input with a batch dim, whether it had none), for (C, *spatial) or (N, C, *spatial) input."""
+    if input.ndim not in (nd + 1, nd + 2):
+        one, many = _SHAPES[nd]
+        raise InputError(f"{who(name)}: expected {nd + 1}-D {one} or {nd + 2}-D {many} input, got {shape_str(input)}")
+    return (input.unsqueeze(0), True) if input.ndim == nd + 1 else (input, False)
+
+
+def _unbatched(t: Tensor, unbatched: bool) -> Tensor:
+    return t.squeeze(0) if unbatched else t
 
 
 @deferrable
@@ -2122,7 +2139,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         dilation: spacing of the kernel taps (int or triple).
         groups: independent channel groups.
     """
-    x, unbatched = _batched5(input, "conv3d")
+    x, unbatched = _batched(input, 3, "conv3d")
     if weight.ndim != 5:
         raise InputError(
             f"conv3d: weight must be 5-D (out_channels, in_channels/groups, kD, kH, kW), got {shape_str(weight)}"
@@ -2172,7 +2189,7 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 
         out = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
         return out if return_indices else out[0]
-    x, unbatched = _batched5(input, "max_pool3d")
+    x, unbatched = _batched(input, 3, "max_pool3d")
     k = ntuple(kernel_size, 3, "kernel_size")
     s = k if stride is None else ntuple(stride, 3, "stride")
     p, d = ntuple(padding, 3, "padding"), ntuple(dilation, 3, "dilation")
@@ -2203,7 +2220,7 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """
     if ceil_mode:
         raise NotImplementedError("avg_pool3d: ceil_mode is not supported by morch")
-    x, unbatched = _batched5(input, "avg_pool3d")
+    x, unbatched = _batched(input, 3, "avg_pool3d")
     k = ntuple(kernel_size, 3, "kernel_size")
     s = k if stride is None else ntuple(stride, 3, "stride")
     p = ntuple(padding, 3, "padding")

@@ -58,20 +58,6 @@ FUNCTIONS: list[str] = [
     "fractional_max_pool2d_with_indices", "fractional_max_pool3d", "fractional_max_pool3d_with_indices",
 ]  # fmt: skip
 
-_SHAPES = {2: ("(C, H, W)", "(N, C, H, W)"), 3: ("(C, D, H, W)", "(N, C, D, H, W)")}
-
-
-def _batched(input: Tensor, nd: int, name) -> tuple:
-    """(input with a batch dim, whether it had none), for (C, *spatial) or (N, C, *spatial) input."""
-    if input.ndim not in (nd + 1, nd + 2):
-        one, many = _SHAPES[nd]
-        raise InputError(f"{who(name)}: expected {nd + 1}-D {one} or {nd + 2}-D {many} input, got {shape_str(input)}")
-    return (input.unsqueeze(0), True) if input.ndim == nd + 1 else (input, False)
-
-
-def _unbatched(t: Tensor, unbatched: bool) -> Tensor:
-    return t.squeeze(0) if unbatched else t
-
 
 # ====================================================================== maxima of index windows
 def _flat_windows(positions: list, spatial: tuple) -> tuple:
@@ -170,11 +156,11 @@ def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, 
         ceil_mode: round the output size up (the last window may run past the input).
         return_indices: ignored (the indices are always returned).
     """
-    x, unbatched = _batched(input, 3, "max_pool3d_with_indices")
+    x, unbatched = F._batched(input, 3, "max_pool3d_with_indices")
     k, s, p, d = F._pool_args(kernel_size, stride, padding, dilation, 3)
     wins = _pool_windows(tuple(x.shape[2:]), k, s, p, d, ceil_mode, "max_pool3d_with_indices")
     out, idx = _window_max(x, _as_positions(wins))
-    return _unbatched(out, unbatched), _unbatched(idx, unbatched)
+    return F._unbatched(out, unbatched), F._unbatched(idx, unbatched)
 
 
 # ====================================================================== adaptive 3-d pooling
@@ -195,12 +181,12 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
         output_size: an int or a triple (None keeps that input size).
         return_indices: also return the flat index (d * H * W + h * W + w) of each maximum.
     """
-    x, unbatched = _batched(input, 3, "adaptive_max_pool3d")
+    x, unbatched = F._batched(input, 3, "adaptive_max_pool3d")
     spatial = tuple(x.shape[2:])
     out_size = F._adaptive_size(output_size, spatial, 3)
     out, idx = _window_max(x, _as_positions([_adaptive_windows(s, o) for s, o in zip(spatial, out_size)]))
-    out = _unbatched(out, unbatched)
-    return (out, _unbatched(idx, unbatched)) if return_indices else out
+    out = F._unbatched(out, unbatched)
+    return (out, F._unbatched(idx, unbatched)) if return_indices else out
 
 
 @deferrable
@@ -218,7 +204,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
         input: the input.
         output_size: an int or a triple (None keeps that input size).
     """
-    _batched(input, 3, "adaptive_avg_pool3d")
+    F._batched(input, 3, "adaptive_avg_pool3d")
     if not F._float_dtype(input):
         raise InputTypeError(f"adaptive_avg_pool3d: expected a floating-point input, got {input.dtype}")
     spatial = tuple(input.shape[-3:])
@@ -391,7 +377,7 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
         padding: the pooling padding.
         output_size: the size to restore (default from the other arguments).
     """
-    _batched(input, 3, "max_unpool3d")
+    F._batched(input, 3, "max_unpool3d")
     return F._max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
 
 
@@ -412,34 +398,6 @@ class MaxUnpool3d(_MaxUnpoolNd):
 
 
 # ====================================================================== transposed 3-d convolution
-def _transposed_geometry(input, kernel, stride, padding, output_padding, dilation, nd: int, name) -> tuple:
-    """Checked (stride, padding, output_padding, dilation) as nd-tuples and the output's spatial size
-    (i - 1) * s - 2 * p + d * (k - 1) + output_padding + 1."""
-    if isinstance(padding, str):
-        raise TypeError(f"{who(name)}: padding must be an int or a tuple of {nd} ints, got {padding!r}")
-    s, p = ntuple(stride, nd, "stride"), ntuple(padding, nd, "padding")
-    op, d = ntuple(output_padding, nd, "output_padding"), ntuple(dilation, nd, "dilation")
-    if min(s + d) <= 0:
-        raise InputError(f"{who(name)}: stride and dilation must be positive, got stride={s}, dilation={d}")
-    if min(p + op) < 0:
-        raise InputError(f"{who(name)}: negative padding is not supported, got padding={p}, output_padding={op}")
-    if any(o >= si and o >= di for o, si, di in zip(op, s, d)):
-        raise InputError(
-            f"{who(name)}: output_padding must be smaller than either stride or dilation, got output_padding={op}, "
-            f"stride={s}, dilation={d}"
-        )
-    spatial = tuple(input.shape[-nd:])
-    size = tuple(
-        (i - 1) * si - 2 * pi + di * (k - 1) + oi + 1 for i, si, pi, di, k, oi in zip(spatial, s, p, d, kernel, op)
-    )
-    if min(size) <= 0:
-        raise InputError(
-            f"{who(name)}: input of spatial size {spatial} with kernel {tuple(kernel)}, stride {s}, padding {p}, "
-            f"dilation {d} and output_padding {op} gives an empty output {size}"
-        )
-    return s, p, op, d, size
-
-
 def _spread(x: Tensor, dim: int, step: int) -> Tensor:
     """x with step - 1 zeros between neighbours along ``dim`` (length (n - 1) * step + 1)."""
     n = x.shape[dim]
@@ -456,8 +414,8 @@ def _conv_transpose3d(input, weight, bias, stride, padding, output_padding, grou
         )
     F._check_conv_transpose_input(input, weight, bias, groups, 3, name)
     kernel = tuple(weight.shape[2:])
-    s, p, op, d, _ = _transposed_geometry(input, kernel, stride, padding, output_padding, dilation, 3, name)
-    x, unbatched = _batched(input, 3, name)
+    s, p, op, d, _ = F._transposed_geometry(input, kernel, stride, padding, output_padding, dilation, 3, name)
+    x, unbatched = F._batched(input, 3, name)
     for i in range(3):
         if s[i] > 1:
             x = _spread(x, 2 + i, s[i])
@@ -471,7 +429,7 @@ def _conv_transpose3d(input, weight, bias, stride, padding, output_padding, grou
     cin, cout_g = weight.shape[:2]
     w = weight.reshape(groups, cin // groups, cout_g, *kernel).transpose(1, 2)
     w = w.reshape(groups * cout_g, cin // groups, *kernel).flip((2, 3, 4))
-    return _unbatched(F.conv3d(x, w, bias, 1, 0, d, groups), unbatched)
+    return F._unbatched(F.conv3d(x, w, bias, 1, 0, d, groups), unbatched)
 
 
 @deferrable
@@ -553,7 +511,7 @@ def _fractional_starts(u: np.ndarray, size: int, out: int, k: int) -> np.ndarray
 @deferrable
 def _fractional_max_pool(input, kernel_size, output_size, output_ratio, _random_samples, nd: int, name) -> tuple:
     fname = f"fractional_max_pool{nd}d"
-    x, unbatched = _batched(input, nd, name)
+    x, unbatched = F._batched(input, nd, name)
     n, c, spatial = x.shape[0], x.shape[1], tuple(x.shape[2:])
     k = ntuple(kernel_size, nd, "kernel_size")
     if output_size is None and output_ratio is None:
@@ -587,7 +545,7 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, _random_
         for i in range(nd)
     ]
     values, idx = _window_max(x, positions)
-    return _unbatched(values, unbatched), _unbatched(idx, unbatched)
+    return F._unbatched(values, unbatched), F._unbatched(idx, unbatched)
 
 
 @deferrable
