@@ -16,16 +16,10 @@ from morch import creation, dtypes, functional, random
 from morch.amp import GradScaler
 from morch.func import vmap
 from morch.random import default_generator
-from morch.tensor import Tensor, _wrap
+from morch.tensor import _DTYPE_OF_TYPE, Tensor, _wrap
+
 
 # ------------------------------------------------------------------ legacy tensor types
-_LEGACY = {
-    "FloatTensor": np.float32, "DoubleTensor": np.float64, "HalfTensor": np.float16, "LongTensor": np.int64,
-    "IntTensor": np.int32, "ShortTensor": np.int16, "CharTensor": np.int8, "ByteTensor": np.uint8,
-    "BoolTensor": np.bool_,
-}  # fmt: skip
-
-
 class _LegacyTensorType(type):
     """The metaclass of ``morch.FloatTensor`` and friends: calling one makes a tensor of its dtype
     (``FloatTensor(2, 3)`` uninitialised, ``FloatTensor([1, 2])`` from data), and
@@ -55,23 +49,8 @@ def _legacy_type(name: str, np_dtype) -> type:
     return _LegacyTensorType(name, (), {"np_dtype": np_dtype, "__doc__": doc, "__module__": "morch"})
 
 
-globals().update({name: _legacy_type(name, dt) for name, dt in _LEGACY.items()})
-
-_tensor_type = Tensor.type
-
-
-def _type(self, dtype=None, non_blocking: bool = False, **kwargs):
-    """Without arguments, the type name (``'morch.FloatTensor'``); with a dtype, a legacy type
-    (``morch.DoubleTensor``) or its name (``'torch.DoubleTensor'``), a cast copy (this tensor if it
-    already has that dtype)."""
-    if isinstance(dtype, _LegacyTensorType):
-        dtype = dtype.np_dtype
-    elif isinstance(dtype, str) and dtype.rsplit(".", 1)[-1] in _LEGACY:
-        dtype = _LEGACY[dtype.rsplit(".", 1)[-1]]
-    return _tensor_type(self, dtype)
-
-
-Tensor.type = _type
+# morch.FloatTensor ... for each name of tensor.py's table (Tensor.type also reads it)
+globals().update({name: _legacy_type(name, np.dtype(nd)) for name, nd in _DTYPE_OF_TYPE.items()})
 
 
 # ------------------------------------------------------------------ arrays from elsewhere
@@ -323,7 +302,7 @@ for _name, _prop in (("real", property(lambda self: self)), ("imag", property(_i
         setattr(Tensor, _name, _prop)
 
 __all__ = [
-    *_LEGACY, "asarray", "frombuffer", "from_dlpack", "to_dlpack", "poisson", "binomial", "cond", "while_loop",
+    *_DTYPE_OF_TYPE, "asarray", "frombuffer", "from_dlpack", "to_dlpack", "poisson", "binomial", "cond", "while_loop",
     "conj", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "angle",
     "nonzero_static", "set_flush_denormal", "set_deterministic_debug_mode", "get_deterministic_debug_mode",
     "vmap", "GradScaler", "default_generator",

@@ -35,6 +35,7 @@ from morch.tensor import (
     _memory_owner,
     _size_arg,
     _wrap,
+    legacy_type_dtype,
 )
 from morch.tensor import device as _device
 
@@ -834,9 +835,6 @@ def typename(obj) -> str:
     return named.__qualname__ if module in (None, "builtins") else f"{module}.{named.__qualname__}"
 
 
-_DTYPE_OF_TYPE = {name: nd for nd, name in _TYPE_NAMES.items()}
-
-
 def set_default_tensor_type(t) -> None:
     """Deprecated, as in PyTorch: set the default float dtype from a tensor type name
     (``'torch.FloatTensor'``, ``'morch.DoubleTensor'``, ``'torch.HalfTensor'``) or a class of that name.
@@ -849,8 +847,7 @@ def set_default_tensor_type(t) -> None:
         UserWarning,
         stacklevel=2,
     )
-    name = t if isinstance(t, str) else getattr(t, "__name__", None)
-    nd = _DTYPE_OF_TYPE.get(str(name).rsplit(".", 1)[-1]) if name is not None else None
+    nd = legacy_type_dtype(t)
     if nd is None:
         raise TypeError(f"set_default_tensor_type: {t!r} is not a tensor type (such as 'torch.FloatTensor')")
     if np.dtype(nd).kind != "f":

@@ -364,13 +364,15 @@ class Tensor:
         """Refused: morch runs on the CPU only."""
         raise RuntimeError("morch runs on the CPU only; CUDA is not available")
 
-    def type(self, dtype=None):
-        """Without arguments, the type name (``'morch.FloatTensor'``); with a dtype, a cast copy."""
+    def type(self, dtype=None, non_blocking: bool = False, **kwargs):
+        """Without arguments, the type name (``'morch.FloatTensor'``); with a dtype, a legacy type
+        (``morch.DoubleTensor``) or its name (``'torch.DoubleTensor'``), a cast copy (this tensor if it
+        already has that dtype)."""
         if dtype is None:
             return "morch." + _TYPE_NAMES.get(self._data.dtype.name, "Tensor")
         from morch import functional
 
-        return functional._to_dtype(self, dtype)
+        return functional._to_dtype(self, legacy_type_dtype(dtype) or dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
         """A copy cast to ``other``'s dtype (this tensor itself if it already has it).
@@ -1141,6 +1143,15 @@ _TYPE_NAMES = {
     "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
     "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
 }  # fmt: skip
+_DTYPE_OF_TYPE = {name: nd for nd, name in _TYPE_NAMES.items()}  # 'FloatTensor' -> 'float32'
+
+
+def legacy_type_dtype(t) -> str | None:
+    """The dtype name of a legacy tensor type given by name (``'torch.FloatTensor'``, ``'FloatTensor'``)
+    or as an object of that name (the class ``morch.FloatTensor``); None for anything else."""
+    name = t if isinstance(t, str) else getattr(t, "__name__", None)
+    return _DTYPE_OF_TYPE.get(str(name).rsplit(".", 1)[-1]) if name is not None else None
+
 
 _new = object.__new__
 
