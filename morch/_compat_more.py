@@ -16,7 +16,7 @@ from morch import creation, dtypes, functional, random
 from morch.amp import GradScaler
 from morch.func import vmap
 from morch.random import default_generator
-from morch.tensor import _DTYPE_OF_TYPE, Tensor, _wrap
+from morch.tensor import _DTYPE_OF_TYPE, Tensor, _wrap, bind_missing
 
 
 # ------------------------------------------------------------------ legacy tensor types
@@ -293,13 +293,10 @@ _METHODS = {
     "conj": conj, "conj_physical": conj_physical, "conj_physical_": conj_physical_, "resolve_conj": conj,
     "resolve_neg": conj, "angle": angle, "nonzero_static": nonzero_static, "as_subclass": _as_subclass,
 }  # fmt: skip
-for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
-for _name, _prop in (("real", property(lambda self: self)), ("imag", property(_imag)),
-                     ("volatile", property(lambda self: False)), ("is_distributed", lambda self: False)):  # fmt: skip
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _prop)
+bind_missing(
+    _METHODS | {"real": property(lambda self: self), "imag": property(_imag),
+                "volatile": property(lambda self: False), "is_distributed": lambda self: False}
+)  # fmt: skip
 
 __all__ = [
     *_DTYPE_OF_TYPE, "asarray", "frombuffer", "from_dlpack", "to_dlpack", "poisson", "binomial", "cond", "while_loop",

@@ -35,6 +35,7 @@ from morch.tensor import (
     _memory_owner,
     _size_arg,
     _wrap,
+    bind_missing,
     legacy_type_dtype,
 )
 from morch.tensor import device as _device
@@ -930,16 +931,11 @@ def _bind_methods() -> None:
         "is_conj": _false, "is_neg": _false, "new": _new, "storage": _storage, "storage_type": _storage_type,
         "dim_order": _dim_order, "const_data_ptr": Tensor.data_ptr, "resize": _resize, "resize_as": _resize_as,
         "output_nr": property(_output_nr), "name": None,
-        "bernoulli": creation.bernoulli, "multinomial": creation.multinomial,
         "prelu": NF.prelu, "hardshrink": NF.hardshrink,
     }  # fmt: skip
     methods.update(dict.fromkeys(_FALSE_FLAGS.split(), False), is_cpu=True)
-    for name, fn in methods.items():
-        if not hasattr(Tensor, name):
-            setattr(Tensor, name, fn)
-    for name in ("put", "index_put", "index_reduce"):
-        if not hasattr(Tensor, name + "_"):
-            setattr(Tensor, name + "_", _in_place_variant(name))
+    methods.update({name + "_": _in_place_variant(name) for name in ("put", "index_put", "index_reduce")})
+    bind_missing(methods)
 
 
 _bind_methods()

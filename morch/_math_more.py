@@ -21,7 +21,7 @@ from morch.dtypes import uint16, uint32, uint64
 from morch.functional import _check_ndim, _float_tensor, _np_dtype, _pair, _plus_scaled, _scaled, _tensor, _unary
 from morch.ops import math_more as MM
 from morch.ops.util import norm_dim
-from morch.tensor import Tensor, _bind_in_place_variants
+from morch.tensor import Tensor, _bind_in_place_variants, bind_missing
 
 _bool, _int = builtins.bool, builtins.int
 
@@ -437,9 +437,7 @@ def _bind_methods() -> None:
         "nextafter positive fix ravel vdot ger addr isposinf isneginf isreal is_signed is_complex is_same_size"
     )
     methods.update({name: globals()[name] for name in new.split()})
-    for name, fn in methods.items():
-        if not hasattr(Tensor, name):
-            setattr(Tensor, name, fn)
+    bind_missing(methods)
     # the in-place twins (asinh_, gcd_, multiply_ ...): tensor.py's list names them, binding those whose
     # op exists; it ran before these methods existed, so run it again
     _bind_in_place_variants()

@@ -1610,6 +1610,14 @@ def _polygamma_(self, n: int) -> Tensor:
     return self._update(_F.polygamma(n, self._src()))
 
 
+def bind_missing(methods: dict) -> None:
+    """Set each ``name: attribute`` on Tensor unless Tensor already has that name (the later families
+    of PyTorch names bind their methods this way, never replacing one)."""
+    for name, attr in methods.items():
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, attr)
+
+
 def _bind_in_place_variants() -> None:
     # PyTorch's in-place twin of each op below, bound where morch has the op but not yet the twin
     # (names whose op morch lacks are skipped, and appear once the op is added to _bind_methods)
